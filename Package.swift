@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+// Diffusion from Scratch in Swift: a tensor/autodiff core (TensorCore), the diffusion library built on it
+// (Diffusion), and one executable per chapter of the learning path.
+import PackageDescription
+
+// Hot kernels use SIMD16<Float> fused multiply-add. Without a target CPU the compiler lowers those to libm
+// calls and the code runs ~100x slower (see Guide.md, "Performance"). `-O` keeps the core fast even in the
+// debug builds `swift test` uses.
+let fast: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
+
+let package = Package(
+    name: "DiffusionFromScratch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Diffusion", targets: ["Diffusion"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "TensorCore", swiftSettings: fast),
+        .target(
+            name: "Diffusion",
+            dependencies: ["TensorCore", "CPNG", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: fast),
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: ["TensorCore", "Diffusion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: fast),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
+    ]
+)

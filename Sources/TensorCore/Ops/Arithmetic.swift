@@ -1,0 +1,97 @@
+/// Elementwise arithmetic with broadcasting: add, sub, mul, div, and their scalar forms.
+///
+/// Broadcasting follows NumPy: `[N, C, H, W] + [C, 1, 1]` adds a per-channel bias, `[N, C, H, W] * [N, 1, 1, 1]`
+/// scales each sample. The gradient of a broadcast input is the output gradient summed back to its shape.
+
+/// Applies `f` elementwise with broadcasting. Not recorded; the ops below add their gradient rules.
+@inline(__always)
+func broadcastBinary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+    let pa = a.storage.pointer, pb = b.storage.pointer
+    if a.shape == b.shape {
+        return Tensor(shape: a.shape) { out in
+            for i in 0..<out.count { out[i] = f(pa[i], pb[i]) }
+        }
+    }
+    let shape = broadcastShape(a.shape, b.shape)
+    let loop = StridedLoop(shape: shape, strides: [rowMajorStrides(shape), broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)])
+    return Tensor(shape: shape) { out in
+        let po = out.baseAddress!
+        loop.forEachRun { oo, oa, ob, n, so, sa, sb in
+            if sa == 1 && sb == 1 {
+                for j in 0..<n { po[oo + j] = f(pa[oa + j], pb[ob + j]) }
+            } else if sa == 1 && sb == 0 {
+                let y = pb[ob]
+                for j in 0..<n { po[oo + j] = f(pa[oa + j], y) }
+            } else if sa == 0 && sb == 1 {
+                let x = pa[oa]
+                for j in 0..<n { po[oo + j] = f(x, pb[ob + j]) }
+            } else {
+                for j in 0..<n { po[oo + j * so] = f(pa[oa + j * sa], pb[ob + j * sb]) }
+            }
+        }
+    }
+}
+
+/// Applies `f` to every element. Not recorded.
+@inline(__always)
+func unaryMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+    let px = x.storage.pointer
+    return Tensor(shape: x.shape) { out in
+        for i in 0..<out.count { out[i] = f(px[i]) }
+    }
+}
+
+extension Tensor {
+    // d(a + b) = da + db
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastBinary(a, b, +)
+        return record("add", inputs: [a, b], output: out) { g in
+            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? g.sumToShape(b.shape) : nil]
+        }
+    }
+
+    // d(a - b) = da - db
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastBinary(a, b, -)
+        return record("sub", inputs: [a, b], output: out) { g in
+            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? unaryMap(g, -).sumToShape(b.shape) : nil]
+        }
+    }
+
+    // d(a * b) = b da + a db
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastBinary(a, b, *)
+        let (av, bv) = (a.detached, b.detached)
+        return record("mul", inputs: [a, b], output: out) { g in
+            [a.requiresGrad ? broadcastBinary(g, bv, *).sumToShape(a.shape) : nil,
+             b.requiresGrad ? broadcastBinary(g, av, *).sumToShape(b.shape) : nil]
+        }
+    }
+
+    // d(a / b) = da / b - a db / b^2
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastBinary(a, b, /)
+        let (av, bv) = (a.detached, b.detached)
+        return record("div", inputs: [a, b], output: out) { g in
+            [a.requiresGrad ? broadcastBinary(g, bv, /).sumToShape(a.shape) : nil,
+             b.requiresGrad ? broadcastBinary(broadcastBinary(g, av, *), broadcastBinary(bv, bv, *), { -$0 / $1 }).sumToShape(b.shape) : nil]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor { x * -1 }
+
+    // Scalar forms. d(x * s) = s dx, d(x + s) = dx.
+    public static func * (x: Tensor, s: Float) -> Tensor {
+        let out = unaryMap(x) { $0 * s }
+        return record("mulScalar", inputs: [x], output: out) { g in [unaryMap(g) { $0 * s }] }
+    }
+    public static func * (s: Float, x: Tensor) -> Tensor { x * s }
+    public static func / (x: Tensor, s: Float) -> Tensor { x * (1 / s) }
+    public static func + (x: Tensor, s: Float) -> Tensor {
+        let out = unaryMap(x) { $0 + s }
+        return record("addScalar", inputs: [x], output: out) { g in [g] }
+    }
+    public static func + (s: Float, x: Tensor) -> Tensor { x + s }
+    public static func - (x: Tensor, s: Float) -> Tensor { x + (-s) }
+    public static func - (s: Float, x: Tensor) -> Tensor { (-x) + s }
+}
