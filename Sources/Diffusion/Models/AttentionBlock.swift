@@ -1,0 +1,47 @@
+import TensorCore
+
+/// Self-attention over the pixels of a feature map (diffusers' `Attention` as used by the U-Net blocks):
+/// every position looks at every other position, so the network can relate distant strokes at low resolution.
+///
+///     h = group_norm(x) viewed as tokens              [N, H*W, C]
+///     q, k, v = to_q(h), to_k(h), to_v(h)             each split into heads of `headDim` channels
+///     a = softmax(q k^T / sqrt(headDim)) v            per head
+///     out = x + to_out(a) viewed back as [N, C, H, W]
+public final class AttentionBlock: Module {
+    public let groupNorm: GroupNorm
+    public let toQ: Linear
+    public let toK: Linear
+    public let toV: Linear
+    public let toOut: ModuleList<Linear>
+    public let heads: Int
+    public var isTraining = true
+
+    public init(channels: Int, headDim: Int, groups: Int, eps: Float = 1e-5, rng: inout SeededGenerator) {
+        precondition(channels % headDim == 0, "AttentionBlock: \(channels) channels do not split into heads of \(headDim)")
+        heads = channels / headDim
+        groupNorm = GroupNorm(groups: groups, channels: channels, eps: eps)
+        toQ = Linear(channels, channels, rng: &rng)
+        toK = Linear(channels, channels, rng: &rng)
+        toV = Linear(channels, channels, rng: &rng)
+        toOut = ModuleList([Linear(channels, channels, rng: &rng)])
+    }
+
+    public var children: [(String, any Module)] {
+        [("group_norm", groupNorm), ("to_q", toQ), ("to_k", toK), ("to_v", toV), ("to_out", toOut)]
+    }
+
+    /// x: `[N, C, H, W]` -> `[N, C, H, W]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let (n, c, hgt, wid) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let tokens = hgt * wid, headDim = c / heads
+        let h = groupNorm(x).reshaped([n, c, tokens]).transposed(1, 2)        // [N, T, C]
+        // [N, T, C] -> [N * heads, T, headDim]
+        func splitHeads(_ t: Tensor) -> Tensor {
+            t.reshaped([n, tokens, heads, headDim]).permuted([0, 2, 1, 3]).reshaped([n * heads, tokens, headDim])
+        }
+        let a = scaledDotProductAttention(query: splitHeads(toQ(h)), key: splitHeads(toK(h)), value: splitHeads(toV(h)))
+        let merged = a.reshaped([n, heads, tokens, headDim]).permuted([0, 2, 1, 3]).reshaped([n, tokens, c])
+        let out = toOut[0](merged).transposed(1, 2).reshaped([n, c, hgt, wid])
+        return x + out
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes files atomically: the bytes go to a temporary file in the destination's directory, which is flushed
+/// to disk and then renamed over the destination. A reader (or a crash at any moment) sees either the old
+/// file or the complete new one, never a half-written file. Checkpoints and sample images are saved this way.
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically (temporary file in the same directory, `fsync`, then `rename`).
+    ///
+    /// - Throws: ``AtomicFileError`` naming the destination path and the failing step.
+    public static func write(_ data: Data, to url: URL) throws(AtomicFileError) {
+        let destination = url.standardizedFileURL
+        let directory = destination.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
+        let path = destination.displayPath
+
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else {
+            throw AtomicFileError(path: path, reason: "cannot create a temporary file in \(directory.displayPath) (\(errnoText()))")
+        }
+        var failure: String?
+        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count, let base = buffer.baseAddress {
+                let written = Glibc_write(fd, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = "write failed (\(errnoText()))"
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil, fsync(fd) != 0 { failure = "fsync failed (\(errnoText()))" }
+        if close(fd) != 0, failure == nil { failure = "close failed (\(errnoText()))" }
+        if failure == nil, rename(temporary.path, destination.path) != 0 {
+            failure = "rename from temporary file failed (\(errnoText()))"
+        }
+        if let failure {
+            unlink(temporary.path)
+            throw AtomicFileError(path: path, reason: failure)
+        }
+    }
+
+    private static func errnoText() -> String {
+        String(cString: strerror(errno))
+    }
+}
+
+// `write` is shadowed by `AtomicFile.write` inside the enum; this names the C function unambiguously.
+private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
+
+/// A file could not be written atomically. The description names the destination and the failing step.
+public struct AtomicFileError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The destination path, as shown to the user.
+    public var path: String
+    /// What went wrong.
+    public var reason: String
+
+    public var description: String { "\(path): \(reason)" }
+}
