@@ -27,6 +27,12 @@ let package = Package(
             name: "Diffusion",
             dependencies: ["TensorCore", "CPNG", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: fast),
+        // What the chapter executables share: common options, the run directory, reporting.
+        .target(
+            name: "ChapterSupport",
+            dependencies: ["TensorCore", "Diffusion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "Basic", dependencies: ["ChapterSupport"]),
+        .executableTarget(name: "UNet2D", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["TensorCore", "Diffusion", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Diffusion
+import Foundation
+
+/// Options every chapter's `train` shares.
+public struct CommonOptions: ParsableArguments {
+    @Option(help: "Random seed: the same seed gives the same run.")
+    public var seed: UInt64 = 0
+
+    @Option(help: "Directory for pictures, logs and checkpoints.")
+    public var output: String?
+
+    @Option(help: "Directory with the four MNIST-format IDX files (.gz or not), e.g. Fashion-MNIST.")
+    public var data: String?
+
+    @Option(help: "Train on only the first N training images (quick experiments).")
+    public var limit: Int?
+
+    public init() {}
+
+    public func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
+    /// The output directory, created if needed.
+    public func outputDirectory(default name: String) throws -> URL {
+        let url = URL(fileURLWithPath: output ?? "runs/\(name)", isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("cannot create the output directory \(url.path): \(error.localizedDescription)")
+        }
+        return url
+    }
+
+    /// Loads a split of MNIST (or the dataset in `--data`), with a one-line report.
+    public func loadData(_ split: MNIST.Split) throws -> MNIST {
+        let directory = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? MNIST.defaultDirectory
+        let set = try MNIST.load(split: split, directory: directory)
+        return set
+    }
+}
+
+/// Writes a file and says so.
+public func report(_ what: String, _ url: URL) {
+    print("  wrote \(what): \(url.relativePath)")
+}
+
+/// Formats a float for tables.
+public func fmt(_ value: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }
+public func fmt(_ value: Float, _ digits: Int = 4) -> String { fmt(Double(value), digits) }
+
+/// Writes a PNG into `directory` and reports it as `what`.
+public func writeImage(_ image: GrayImage, _ directory: URL, _ name: String, _ what: String) throws {
+    let url = directory.appendingPathComponent(name)
+    try image.writePNG(to: url)
+    report(what, url)
+}

@@ -1,0 +1,130 @@
+import CPNG
+import Foundation
+import TensorCore
+
+/// PNG encoding and decoding of 8-bit gray and RGB pixels through libpng's "simplified" `png_image` API.
+///
+/// The simplified API reports errors through a flag and a message in `png_image`; the classic libpng API
+/// uses `setjmp`/`longjmp`, which Swift cannot use safely. ``GrayImage`` and ``RGBImage`` call this.
+public enum PNGCodec {
+    /// Largest width or height accepted when reading.
+    public static let maxSide = 1 << 15
+    /// Largest pixel count accepted when reading (64 Mpixels).
+    public static let maxPixels = 1 << 26
+
+    /// The 8 bytes every PNG file starts with.
+    static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// The pixel layouts used here.
+    enum Layout {
+        case gray, rgb
+
+        var format: UInt32 { self == .gray ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB) }
+        var channels: Int { self == .gray ? 1 : 3 }
+    }
+
+    /// PNG file bytes for `pixels` (row-major, `channels` bytes per pixel, no padding).
+    static func encode(width: Int, height: Int, layout: Layout, pixels: [UInt8], source: String) throws(PNGError) -> Data {
+        guard width > 0, height > 0, width <= maxSide, height <= maxSide,
+              pixels.count == width * height * layout.channels
+        else { throw PNGError(source: source, reason: .absurdDimensions(width: width, height: height)) }
+
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = layout.format
+        let stride = Int32(width * layout.channels)
+
+        // First call measures the encoded size, the second writes into a buffer of that size.
+        var size = 0
+        let measured = pixels.withUnsafeBytes { raw in
+            png_image_write_to_memory(&image, nil, &size, 0, raw.baseAddress, stride, nil)
+        }
+        guard measured != 0, size > 0 else { throw PNGError(source: source, reason: .libpng(message(of: &image))) }
+
+        var output = [UInt8](repeating: 0, count: size)
+        let written = output.withUnsafeMutableBytes { destination in
+            pixels.withUnsafeBytes { raw in
+                png_image_write_to_memory(&image, destination.baseAddress, &size, 0, raw.baseAddress, stride, nil)
+            }
+        }
+        guard written != 0 else { throw PNGError(source: source, reason: .libpng(message(of: &image))) }
+        return Data(output[0..<size])
+    }
+
+    /// Decodes PNG bytes of any color type into `layout` (color is converted to gray, alpha composited on black).
+    static func decode(_ data: Data, layout: Layout, source: String) throws(PNGError) -> (width: Int, height: Int, pixels: [UInt8]) {
+        let bytes = [UInt8](data)
+        try checkStructure(bytes, source: source)
+
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        let begun = bytes.withUnsafeBytes { raw in
+            png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
+        }
+        guard begun != 0 else { throw PNGError(source: source, reason: .libpng(message(of: &image))) }
+
+        let width = Int(image.width), height = Int(image.height)
+        guard width > 0, height > 0, width <= maxSide, height <= maxSide, width * height <= maxPixels else {
+            png_image_free(&image)
+            throw PNGError(source: source, reason: .absurdDimensions(width: width, height: height))
+        }
+        image.format = layout.format
+        var pixels = [UInt8](repeating: 0, count: width * height * layout.channels)
+        let finished = pixels.withUnsafeMutableBytes { raw in
+            png_image_finish_read(&image, nil, raw.baseAddress, Int32(width * layout.channels), nil)
+        }
+        guard finished != 0 else {
+            let text = message(of: &image)
+            png_image_free(&image)
+            throw PNGError(source: source, reason: .libpng(text))
+        }
+        return (width, height, pixels)
+    }
+
+    /// Checks the signature and walks the chunk list up to IEND, so that a cut-off file is reported as
+    /// truncated instead of with libpng's less direct messages.
+    static func checkStructure(_ bytes: [UInt8], source: String) throws(PNGError) {
+        guard bytes.count >= 8, Array(bytes[0..<8]) == signature else {
+            throw PNGError(source: source, reason: .notPNG)
+        }
+        var offset = 8
+        while offset + 8 <= bytes.count {
+            let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16
+                | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            let type = bytes[(offset + 4)..<(offset + 8)]
+            let next = offset + 12 + length  // length, type, data, CRC
+            guard next <= bytes.count else { break }
+            if Array(type) == [0x49, 0x45, 0x4E, 0x44] { return }  // "IEND"
+            offset = next
+        }
+        throw PNGError(source: source, reason: .truncated)
+    }
+
+    /// Reads a whole file, with a typed error.
+    static func readFile(_ url: URL) throws(PNGError) -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            throw PNGError(source: url.displayPath, reason: .unreadable(error.localizedDescription))
+        }
+    }
+
+    /// Writes a file atomically, with a typed error.
+    static func writeFile(_ data: Data, to url: URL) throws(PNGError) {
+        do {
+            try AtomicFile.write(data, to: url)
+        } catch {
+            throw PNGError(source: url.displayPath, reason: .writeFailed(error.reason))
+        }
+    }
+
+    /// The error message libpng left in `image.message`.
+    private static func message(of image: inout png_image) -> String {
+        withUnsafeBytes(of: &image.message) { raw in
+            let text = String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            return text.isEmpty ? "unknown error" : text
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/// Why a PNG could not be read or written. The description names the file.
+public struct PNGError: Error, CustomStringConvertible, Equatable, Sendable {
+    public enum Reason: Equatable, Sendable {
+        /// The file could not be read.
+        case unreadable(String)
+        /// The bytes do not start with the 8-byte PNG signature.
+        case notPNG
+        /// The chunk structure ends before the closing IEND chunk.
+        case truncated
+        /// Width or height is zero, or the image is larger than ``PNGCodec/maxPixels``.
+        case absurdDimensions(width: Int, height: Int)
+        /// libpng reported an error; its message is kept.
+        case libpng(String)
+        /// Writing the file failed.
+        case writeFailed(String)
+    }
+
+    /// The file path as shown to the user, or `<memory>`.
+    public var source: String
+    public var reason: Reason
+
+    public init(source: String, reason: Reason) {
+        self.source = source
+        self.reason = reason
+    }
+
+    public var description: String {
+        switch reason {
+        case .unreadable(let message): return "\(source): cannot read file (\(message))"
+        case .notPNG: return "\(source): not a PNG file (missing the PNG signature)"
+        case .truncated: return "\(source): PNG file is truncated (no IEND chunk before the end of the data)"
+        case .absurdDimensions(let width, let height):
+            return "\(source): PNG dimensions \(width)x\(height) are absurd (limit \(PNGCodec.maxSide) per side, \(PNGCodec.maxPixels) pixels)"
+        case .libpng(let message): return "\(source): libpng: \(message)"
+        case .writeFailed(let message): return "\(source): cannot write PNG (\(message))"
+        }
+    }
+}

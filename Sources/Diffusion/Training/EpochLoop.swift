@@ -1,0 +1,74 @@
+import Foundation
+import TensorCore
+
+/// How long to train: whole epochs, a time budget, or both (whichever ends first).
+public struct TrainingBudget: Sendable {
+    public var epochs: Int
+    public var minutes: Double?
+    /// Use only the first `limit` training images (quick experiments, tests).
+    public var limit: Int?
+
+    public init(epochs: Int, minutes: Double? = nil, limit: Int? = nil) {
+        self.epochs = epochs
+        self.minutes = minutes
+        self.limit = limit
+    }
+}
+
+/// What one epoch of training did.
+public struct EpochSummary: Sendable, Codable {
+    public var epoch: Int
+    public var meanLoss: Float
+    public var steps: Int
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+extension MNIST {
+    /// A batch as a tensor `[N, 1, rows, cols]` in `range`, with its labels.
+    public func batch(_ indices: [Int], range: PixelRange) -> (images: Tensor, labels: [Int]) {
+        (Tensor(shape: [indices.count, 1, rows, cols], scalars: pixels(indices: indices, range: range)), labels(indices: indices))
+    }
+}
+
+/// Runs `trainStep` over shuffled batches of `data` for the budget, with a progress bar (step, img/s, loss,
+/// ETA). Batches are deterministic from `seed`: epoch e always visits the same order, so a run resumed at
+/// global step `startStep` skips exactly the batches already seen and continues identically.
+/// Returns one summary per epoch (the last may be partial when the time budget ends it).
+public func runEpochs(data: MNIST, batchSize: Int, budget: TrainingBudget, seed: UInt64, range: PixelRange,
+                      startStep: Int = 0, label: String = "train",
+                      trainStep: (_ images: Tensor, _ labels: [Int]) throws -> Float) throws -> [EpochSummary] {
+    let count = min(budget.limit ?? data.count, data.count)
+    var sampler = BatchSampler(count: count, batchSize: batchSize, shuffle: true, seed: seed, dropLast: true)
+    let perEpoch = sampler.batchesPerEpoch
+    precondition(perEpoch > 0, "runEpochs: \(count) images make no batch of \(batchSize)")
+    let totalSteps = perEpoch * budget.epochs
+    let deadline = budget.minutes.map { Date().addingTimeInterval($0 * 60) }
+    var summaries: [EpochSummary] = []
+    var step = startStep
+    let progress = ProgressBar(total: totalSteps, label: label, itemsPerStep: batchSize)
+    progress.update(step: step)
+    for epoch in 0..<budget.epochs {
+        let batches = sampler.nextEpoch()
+        guard step < (epoch + 1) * perEpoch else { continue }   // finished before the resume point
+        let started = Date()
+        var lossSum: Float = 0, steps = 0
+        for (i, indices) in batches.enumerated() where epoch * perEpoch + i >= step {
+            if let deadline, Date() >= deadline { break }
+            let (images, labels) = data.batch(indices, range: range)
+            let loss = try trainStep(images, labels)
+            lossSum += loss
+            steps += 1
+            step += 1
+            progress.update(step: step, metrics: [("loss", String(format: "%.4f", loss)), ("epoch", "\(epoch + 1)/\(budget.epochs)")])
+        }
+        let seconds = Date().timeIntervalSince(started)
+        if steps > 0 {
+            summaries.append(EpochSummary(epoch: epoch + 1, meanLoss: lossSum / Float(steps), steps: steps, seconds: seconds,
+                                          imagesPerSecond: Double(steps * batchSize) / max(seconds, 1e-9)))
+        }
+        if let deadline, Date() >= deadline { break }
+    }
+    progress.finish()
+    return summaries
+}

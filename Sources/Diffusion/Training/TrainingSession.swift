@@ -1,0 +1,141 @@
+import Foundation
+import TensorCore
+
+/// Training stopped because the loss stopped being a number.
+public struct NonFiniteLossError: Error, CustomStringConvertible {
+    public let step: Int
+    public let value: Float
+    public var description: String {
+        "training stopped at step \(step): the loss is \(value). The last good checkpoint was kept; try a lower --lr."
+    }
+}
+
+/// Everything that changes while a model trains: the model, Adam's moments, the EMA of the weights, the
+/// step counter, the loss history and the random generators. A checkpoint saves all of it, so a resumed run
+/// continues exactly as an uninterrupted one would.
+public final class TrainingSession<Model: DenoisingModel> {
+    public let model: Model
+    public let optimizer: Adam
+    public let ema: EMA?
+    public var schedule: LearningRateSchedule
+    /// Noise, timesteps and label dropout come from here.
+    public var rng: SeededGenerator
+    /// Dropout masks come from here (shared with the model's dropout layers).
+    public let dropout: RandomSource
+    public private(set) var step = 0
+    public private(set) var losses: [Float] = []
+
+    public init(model: Model, optimizer: Adam, schedule: LearningRateSchedule, ema: EMA?, rng: SeededGenerator, dropout: RandomSource) {
+        self.model = model
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.ema = ema
+        self.rng = rng
+        self.dropout = dropout
+    }
+
+    /// One optimization step on the loss that `lossFunction` records. Returns the loss value.
+    @discardableResult
+    public func train(_ lossFunction: (Model, inout SeededGenerator) -> Tensor) throws -> Float {
+        model.train()
+        optimizer.learningRate = schedule.rate(at: step)
+        let loss = lossFunction(model, &rng)
+        let value = loss.item
+        guard value.isFinite else { throw NonFiniteLossError(step: step, value: value) }
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+        ema?.update()
+        step += 1
+        losses.append(value)
+        return value
+    }
+
+    /// Mean loss of the last `n` steps.
+    public func recentLoss(_ n: Int = 50) -> Float {
+        let tail = losses.suffix(n)
+        return tail.isEmpty ? .nan : tail.reduce(0, +) / Float(tail.count)
+    }
+
+    /// The weights to sample with: the EMA average when there is one, else the live weights.
+    public func samplingWeights(into target: Model) {
+        if let ema { ema.copy(to: target.parameters) } else {
+            for (t, p) in zip(target.parameters, model.parameters) { t.assign(p.value) }
+        }
+        for (t, b) in zip(target.namedBuffers(), model.namedBuffers()) { t.parameter.assign(b.parameter.value) }
+    }
+
+    // MARK: Checkpoints
+
+    /// Everything needed to resume, as safetensors: `model.*`, `ema.*`, `optimizer.*`, `log.loss`, and in the
+    /// metadata the step and generator states. `metadata` adds the caller's entries (config, recipe, ...).
+    public func checkpoint(metadata: [String: String] = [:]) -> SafeTensors {
+        var file = SafeTensors()
+        for (name, p) in model.stateDict() { file.set("model." + name, p.value) }
+        if let ema {
+            for ((name, _), s) in zip(model.namedParameters(), ema.shadow) { file.set("ema." + name, s) }
+        }
+        for (name, t) in optimizer.stateTensors() { file.set("optimizer." + name, t) }
+        file.set("log.loss", Tensor(shape: [losses.count], scalars: losses))
+        file.metadata = metadata
+        file.metadata["step"] = String(step)
+        file.metadata["rng"] = Self.encode(rng.state)
+        file.metadata["dropout_rng"] = Self.encode(dropout.generator.state)
+        if let ema { file.metadata["ema_updates"] = String(ema.updates) }
+        return file
+    }
+
+    /// Restores a `checkpoint()` into this session (model, optimizer, EMA, step, generators, loss log).
+    public func resume(from file: SafeTensors) throws {
+        try model.load(from: file.subset(prefix: "model."), prefix: "")
+        var optimizerState: [String: Tensor] = [:]
+        for name in file.names where name.hasPrefix("optimizer.") {
+            optimizerState[String(name.dropFirst("optimizer.".count))] = try file.tensor(name)
+        }
+        try optimizer.loadState(optimizerState)
+        if let ema {
+            let shadows = try model.namedParameters().map { try file.tensor("ema." + $0.name) }
+            ema.load(shadows, updates: Int(file.metadata["ema_updates"] ?? "") ?? 0)
+        }
+        guard let stepText = file.metadata["step"], let savedStep = Int(stepText),
+              let r = file.metadata["rng"].flatMap(Self.decode), let d = file.metadata["dropout_rng"].flatMap(Self.decode) else {
+            throw CheckpointError.missingMetadata(source: file.source, key: "step, rng or dropout_rng")
+        }
+        step = savedStep
+        rng = SeededGenerator(state: r)
+        dropout.generator = SeededGenerator(state: d)
+        losses = (try? file.floats("log.loss").values) ?? []
+    }
+
+    static func encode(_ s: (UInt64, UInt64, UInt64, UInt64)) -> String { "\(s.0),\(s.1),\(s.2),\(s.3)" }
+    static func decode(_ text: String) -> (UInt64, UInt64, UInt64, UInt64)? {
+        let parts = text.split(separator: ",").compactMap { UInt64($0) }
+        guard parts.count == 4, parts.contains(where: { $0 != 0 }) else { return nil }
+        return (parts[0], parts[1], parts[2], parts[3])
+    }
+}
+
+public enum CheckpointError: Error, CustomStringConvertible {
+    case missingMetadata(source: String, key: String)
+    case wrongModel(source: String, expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .missingMetadata(source, key): "\(source): not a training checkpoint of this project (metadata '\(key)' missing)"
+        case let .wrongModel(source, expected, found): "\(source): holds a \(found) model, this command needs a \(expected)"
+        }
+    }
+}
+
+extension SafeTensors {
+    /// The tensors whose names start with `prefix`, with the prefix removed.
+    public func subset(prefix: String) -> SafeTensors {
+        var out = SafeTensors()
+        out.source = source
+        out.metadata = metadata
+        for name in names where name.hasPrefix(prefix) {
+            if let entry = self[name] { out.set(String(name.dropFirst(prefix.count)), entry) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import Foundation
+import TensorCore
+
+/// Chapter 2 (Chapters/02-UNet2D.md): diffusers' UNet2DModel on chapter 1's task, side by side with BasicUNet.
+@main
+struct UNet2D: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chapter 2: train diffusers' UNet2DModel on one-shot denoising and compare it with chapter 1's BasicUNet.",
+        discussion: """
+            Both models see the same images in the same order for the same number of steps. Writes to --output: \
+            comparison.png (the same corrupted digits denoised by each model), loss.png (both curves), \
+            samples-basic.png and samples-unet2d.png (the iterative sampler, 40 steps), unet2d.safetensors, \
+            summary.json, and prints a table of loss, parameters, and training and sampling speed.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup(title: "UNet2DModel") var unet: UNetOptions
+
+    @Option(help: "Passes over the training images.")
+    var epochs = 1
+
+    @Option(help: "Images per training step.")
+    var batchSize = 128
+
+    @Option(help: "Adam learning rate (both models).")
+    var lr: Float = 1e-3
+
+    @Option(help: "Stop each model's training after this many minutes.")
+    var minutes: Double?
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard batchSize >= 1 && batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
+        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+    }
+
+    func run() throws {
+        let out = try common.outputDirectory(default: "unet2d")
+        let train = try common.loadData(.train), test = try common.loadData(.test)
+        var rng = SeededGenerator(seed: common.seed)
+        let basic = BasicUNet(rng: &rng)
+        let unet2d = UNet2DModel(try unet.config(), random: RandomSource(seed: common.seed &+ 7), rng: &rng)
+        print("Chapter 2: BasicUNet (\(basic.parameterCount) parameters) vs UNet2DModel (\(unet2d.parameterCount) parameters)")
+
+        // Train each model on the same batches (same seed), one after the other.
+        var results: [(name: String, model: any DenoisingModel, session: [Float], summary: RunSummary)] = []
+        for (name, model) in [("BasicUNet", basic as any DenoisingModel), ("UNet2DModel", unet2d as any DenoisingModel)] {
+            print("Training \(name)")
+            let (summary, losses) = try trainOneShot(model, name: name, data: train)
+            results.append((name, model, losses, summary))
+        }
+
+        // Side by side: the same corrupted test digits, denoised by each model.
+        let digits = test.batch(Array(0..<8), range: .zeroToOne).images
+        let amounts = (0..<8).map { Float($0) / 7 }
+        var noiseRng = SeededGenerator(seed: common.seed &+ 1)
+        let noisy = corrupt(digits, amounts: amounts, noise: .uniform(digits.shape, using: &noiseRng))
+        let predictions = results.map { r in withoutGrad { denoise(r.model, noisy) }.clamped(0, 1) }
+        try writeImage(ImageGrid.make(Tensor.concat([digits, noisy] + predictions, axis: 0), columns: 8, range: 0...1,
+                                 rowLabels: ["clean", "noisy", "Basic", "UNet2D"],
+                                 columnLabels: amounts.map { String(format: "a=%.2f", $0) }),
+                  out, "comparison.png", "clean / noisy / BasicUNet / UNet2DModel")
+        try lossCurve(title: "One-shot denoising loss (MSE)", series: results.map { ($0.name, $0.session) })
+            .writePNG(to: out.appendingPathComponent("loss.png"))
+        report("loss curves", out.appendingPathComponent("loss.png"))
+        for r in results {
+            var sampleRng = SeededGenerator(seed: common.seed &+ 2)
+            let samples = iterativeDenoise(model: r.model, count: 64, steps: 40, rng: &sampleRng).last!
+            try writeImage(ImageGrid.make(samples.clamped(0, 1), columns: 8, range: 0...1, scale: 2),
+                      out, r.name == "BasicUNet" ? "samples-basic.png" : "samples-unet2d.png", "\(r.name) samples (40 steps)")
+        }
+
+        var checkpoint = unet2d.stateDictFile()
+        checkpoint.metadata = ["model": "UNet2DModel", "config": try configJSON(unet2d.config)]
+        try checkpoint.write(to: out.appendingPathComponent("unet2d.safetensors"))
+        report("weights", out.appendingPathComponent("unet2d.safetensors"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(results.map(\.summary)).write(to: out.appendingPathComponent("summary.json"), options: .atomic)
+
+        print("")
+        print("| model | parameters | final loss | train img/s | forward img/s | train time |")
+        print("|---|---|---|---|---|---|")
+        for r in results {
+            let s = r.summary
+            print("| \(s.model) | \(s.parameters) | \(fmt(s.finalLoss)) | \(fmt(s.trainImagesPerSecond, 1)) | \(fmt(s.sampleImagesPerSecond, 1)) | \(fmt(s.trainSeconds, 0)) s |")
+        }
+        for r in results {
+            print("\(r.name) loss per epoch: " + r.summary.epochs.map { fmt($0.meanLoss) }.joined(separator: ", "))
+        }
+    }
+
+    /// Chapter 1's objective for either model. Returns the run's summary and per-step losses.
+    func trainOneShot(_ model: some DenoisingModel, name: String, data: MNIST) throws -> (RunSummary, [Float]) {
+        let session = TrainingSession(model: model, optimizer: Adam(model.parameters, learningRate: lr),
+                                      schedule: LearningRateSchedule(.constant, base: lr, totalSteps: 1), ema: nil,
+                                      rng: SeededGenerator(seed: common.seed &+ 3), dropout: RandomSource(seed: common.seed))
+        let budget = TrainingBudget(epochs: epochs, minutes: minutes, limit: common.limit)
+        let (epochs, seconds) = try timed {
+            try runEpochs(data: data, batchSize: batchSize, budget: budget, seed: common.seed, range: .zeroToOne, label: name) { images, _ in
+                try session.train { model, rng in oneShotDenoisingLoss(model: model, x: images, rng: &rng) }
+            }
+        }
+        let summary = RunSummary(model: name, parameters: model.parameterCount, epochs: epochs, trainSeconds: seconds,
+                                 trainImagesPerSecond: Double(session.step * batchSize) / seconds,
+                                 sampleImagesPerSecond: forwardImagesPerSecond(model), finalLoss: session.recentLoss())
+        return (summary, session.losses)
+    }
+
+    func denoise(_ model: some DenoisingModel, _ x: Tensor) -> Tensor {
+        model.eval()
+        return model(x, timesteps: Array(repeating: 0, count: x.shape[0]), classLabels: nil)
+    }
+
+}
