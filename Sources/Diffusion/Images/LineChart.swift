@@ -101,7 +101,7 @@ public struct LineChart: Sendable {
         (yLow, yHigh) = (yLow - yPad, yHigh + yPad)
 
         // Ticks and their labels.
-        let xTicks = ChartAxis.linearTicks(low: xLow, high: xHigh, target: max(2, width / 110))
+        let xTicks = ChartAxis.linearTicks(low: xLow, high: xHigh, target: max(3, width / 75))
         let xLabels = xTicks.values.map { ChartAxis.label($0, step: xTicks.step) }
         let yTickValues: [Double]
         let yLabels: [String]

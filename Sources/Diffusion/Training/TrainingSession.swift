@@ -5,8 +5,10 @@ import TensorCore
 public struct NonFiniteLossError: Error, CustomStringConvertible {
     public let step: Int
     public let value: Float
+    public var detail: String? = nil
     public var description: String {
-        "training stopped at step \(step): the loss is \(value). The last good checkpoint was kept; try a lower --lr."
+        "training stopped at step \(step): " + (detail ?? "the loss is \(value)") +
+            ". The last good checkpoint was kept; try a lower --lr."
     }
 }
 

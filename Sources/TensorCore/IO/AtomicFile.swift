@@ -28,7 +28,7 @@ public enum AtomicFile {
         data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
             var offset = 0
             while offset < buffer.count, let base = buffer.baseAddress {
-                let written = Glibc_write(fd, base + offset, buffer.count - offset)
+                let written = posixWrite(fd, base + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     failure = "write failed (\(errnoText()))"
@@ -53,8 +53,8 @@ public enum AtomicFile {
     }
 }
 
-// `write` is shadowed by `AtomicFile.write` inside the enum; this names the C function unambiguously.
-private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+// Inside `AtomicFile`, `write` means `AtomicFile.write`; this names the C function unambiguously.
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     write(fd, buffer, count)
 }
 

@@ -113,7 +113,8 @@ public struct SafeTensors: Sendable, Equatable {
                 raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
             }
         }
-        set(name, Entry(dtype: .f32, shape: shape, bytes: bytes)!)  // sizes checked above
+        guard let entry = Entry(dtype: .f32, shape: shape, bytes: bytes) else { preconditionFailure("sizes checked above") }
+        set(name, entry)
     }
 
     /// Stores `ints` as an `I64` tensor, replacing any tensor of that name.
@@ -127,7 +128,8 @@ public struct SafeTensors: Sendable, Equatable {
                 raw.storeBytes(of: Int64(value).littleEndian, toByteOffset: i * 8, as: Int64.self)
             }
         }
-        set(name, Entry(dtype: .i64, shape: shape, bytes: bytes)!)  // sizes checked above
+        guard let entry = Entry(dtype: .i64, shape: shape, bytes: bytes) else { preconditionFailure("sizes checked above") }
+        set(name, entry)
     }
 
     /// Stores an entry of any dtype, replacing any tensor of that name.

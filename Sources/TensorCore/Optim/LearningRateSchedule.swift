@@ -3,7 +3,7 @@ import Foundation
 /// The learning rate as a function of the step: constant, linear decay, or cosine, each with an optional
 /// linear warmup from 0 over the first `warmupSteps`.
 public struct LearningRateSchedule: Sendable, Equatable {
-    public enum Shape: String, Sendable, CaseIterable { case constant, linear, cosine }
+    public enum Shape: String, Sendable, CaseIterable, Codable { case constant, linear, cosine }
     public var shape: Shape
     public var base: Float
     public var totalSteps: Int
