@@ -33,6 +33,7 @@ let package = Package(
             dependencies: ["TensorCore", "Diffusion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "Basic", dependencies: ["ChapterSupport"]),
         .executableTarget(name: "UNet2D", dependencies: ["ChapterSupport"]),
+        .executableTarget(name: "DDPM", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["TensorCore", "Diffusion", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -1,29 +1,53 @@
 import ArgumentParser
 import Diffusion
 
-/// Options that shape a `UNet2DModel` (chapters 2 to 4).
+/// Starting points for the U-Net options.
+public enum UNetPreset: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// diffusers' MNIST configuration from the HF course: channels 32,64,64, 2 layers per block, attention at
+    /// 14x14 and 7x7, GroupNorm 32. 1.7M parameters.
+    case course
+    /// Sized for a CPU: one layer per block, attention only at 7x7, GroupNorm 8 (see Chapters/03-DDPM.md).
+    case cpu
+
+    var values: (channels: String, layers: Int, attention: String, groups: Int) {
+        switch self {
+        case .course: ("32,64,64", 2, "1,2", 32)
+        case .cpu: ("32,64,64", 1, "2", 8)
+        }
+    }
+}
+
+/// Options that shape a `UNet2DModel` (chapters 2 to 4). Unset options come from the preset.
 public struct UNetOptions: ParsableArguments {
+    @Option(help: "Starting configuration: course (diffusers' MNIST model) or cpu (smaller, faster).")
+    public var preset: UNetPreset?
+
     @Option(help: "Channels of each U-Net level, comma-separated (diffusers' block_out_channels).")
-    public var channels = "32,64,64"
+    public var channels: String?
 
     @Option(help: "ResNet blocks per down level (the up levels get one more).")
-    public var layersPerBlock = 2
+    public var layersPerBlock: Int?
 
-    @Option(help: "Levels with self-attention, comma-separated indices from the top (0 = 28x28). E.g. '1,2' or '2'.")
-    public var attention = "1,2"
+    @Option(help: "Levels with self-attention, comma-separated indices from the top (0 = 28x28), e.g. '1,2'; 'none' for none.")
+    public var attention: String?
 
     @Option(help: "GroupNorm groups (must divide every channel count).")
-    public var groups = 32
+    public var groups: Int?
 
     @Option(help: "Dropout probability inside the ResNet blocks during training.")
     public var dropout: Float = 0
 
     public init() {}
 
-    public func validate() throws { _ = try config() }
+    public func validate() throws { _ = try config(defaultPreset: .course) }
 
-    /// The configuration these options describe (diffusers' MNIST configuration by default).
-    public func config(classes: Int? = nil) throws -> UNet2DConfig {
+    /// The configuration these options describe, starting from `preset` (or `defaultPreset`).
+    public func config(defaultPreset: UNetPreset, classes: Int? = nil) throws -> UNet2DConfig {
+        let base = (preset ?? defaultPreset).values
+        let channels = self.channels ?? base.channels
+        let layersPerBlock = self.layersPerBlock ?? base.layers
+        let attention = (self.attention ?? base.attention) == "none" ? "" : (self.attention ?? base.attention)
+        let groups = self.groups ?? base.groups
         let widths = channels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw ValidationError("--channels must be positive integers separated by commas, got '\(channels)'")

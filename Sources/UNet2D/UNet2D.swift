@@ -42,7 +42,7 @@ struct UNet2D: ParsableCommand {
         let train = try common.loadData(.train), test = try common.loadData(.test)
         var rng = SeededGenerator(seed: common.seed)
         let basic = BasicUNet(rng: &rng)
-        let unet2d = UNet2DModel(try unet.config(), random: RandomSource(seed: common.seed &+ 7), rng: &rng)
+        let unet2d = UNet2DModel(try unet.config(defaultPreset: .course), random: RandomSource(seed: common.seed &+ 7), rng: &rng)
         print("Chapter 2: BasicUNet (\(basic.parameterCount) parameters) vs UNet2DModel (\(unet2d.parameterCount) parameters)")
 
         // Train each model on the same batches (same seed), one after the other.
