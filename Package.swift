@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(name: "DDPM", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["TensorCore", "Diffusion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TensorCore", "Diffusion", "ChapterSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),

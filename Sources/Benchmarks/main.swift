@@ -1,1 +1,62 @@
-print("benchmarks")
+import ArgumentParser
+import Foundation
+
+/// `swift run -c release Benchmarks`: training and sampling speed of every chapter model, and kernel GFLOPS.
+struct Benchmarks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training and sampling img/s of each chapter model, and GEMM / conv kernel speed.",
+        discussion: "Compare with PyTorch on the same machine: scripts/compare-torch.sh runs both.")
+
+    @Option(help: "Models to measure, comma-separated: basic, unet2d, ddpm, conditional (or 'all', or 'none').")
+    var models = "all"
+
+    @Option(help: "Timed steps per measurement.")
+    var steps = 5
+
+    @Flag(help: "Also measure the GEMM and convolution kernels.")
+    var kernels = false
+
+    @Flag(help: "Print where the time of a training step goes, per op, for each model.")
+    var profile = false
+
+    @Flag(help: "Print JSON: [{\"name\": ..., \"value\": ..., \"unit\": ...}].")
+    var json = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        for name in selected where ChapterModel(rawValue: name) == nil {
+            throw ValidationError("unknown model '\(name)'; choose from \(ChapterModel.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    var selected: [String] {
+        models == "all" ? ChapterModel.allCases.map(\.rawValue) : models == "none" ? [] : models.split(separator: ",").map(String.init)
+    }
+
+    func run() throws {
+        var results: [Measurement] = []
+        for name in selected {
+            guard let model = ChapterModel(rawValue: name) else { continue }
+            if profile {
+                let p = ModelBenchmarks.profile(model, steps: steps)
+                print("== \(name): per-op time of \(steps) training steps (batch 128)")
+                print(p.report())
+                print(p.categoryShares().map { String(format: "  %@ %.1f%%", $0.0 as NSString, 100 * $0.1) }.joined(separator: "\n"))
+                continue
+            }
+            let m = ModelBenchmarks.run(model, steps: steps)
+            if !json { for r in m { print(String(format: "%-24@ %12.1f %@", r.name as NSString, r.value, r.unit as NSString)) } }
+            results += m
+        }
+        results.append(Measurement(name: "peak_memory", value: peakMemoryMB(), unit: "MB"))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+        } else {
+            print(String(format: "%-24@ %12.1f MB", "peak_memory" as NSString, peakMemoryMB()))
+        }
+    }
+}
+
+Benchmarks.main()

@@ -9,6 +9,21 @@ public enum UNetPreset: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// Sized for a CPU: one layer per block, attention only at 7x7, GroupNorm 8 (see Chapters/03-DDPM.md).
     case cpu
 
+    /// The configuration of this preset as it stands.
+    public func config(classes: Int? = nil) -> UNet2DConfig {
+        var config = UNet2DConfig()
+        let v = values
+        config.blockOutChannels = v.channels.split(separator: ",").compactMap { Int($0) }
+        config.layersPerBlock = v.layers
+        let attended = Set(v.attention.split(separator: ",").compactMap { Int($0) })
+        let levels = config.blockOutChannels.count
+        config.downBlockTypes = (0..<levels).map { attended.contains($0) ? .attnDown : .down }
+        config.upBlockTypes = (0..<levels).reversed().map { attended.contains($0) ? .attnUp : .up }
+        config.normNumGroups = v.groups
+        config.numClassEmbeds = classes
+        return config
+    }
+
     var values: (channels: String, layers: Int, attention: String, groups: Int) {
         switch self {
         case .course: ("32,64,64", 2, "1,2", 32)

@@ -55,6 +55,7 @@ extension Tensor {
     /// Attaches a node to `output` when recording is on and any input is tracked; otherwise returns it as is.
     /// Every differentiable op ends with this call: its forward above, its pullback (the gradient rule) here.
     static func record(_ op: String, inputs: [Tensor], output: Tensor, pullback: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        Profiler.current?.mark(op)
         guard GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return output }
         let node = AutodiffNode(op: op, parents: inputs.map(\.node), pullback: pullback)
         return Tensor(shape: output.shape, storage: output.storage, node: node)

@@ -23,6 +23,8 @@ extension Tensor {
             }
         }
         root.accumulate(Tensor.ones(shape))
+        let profiler = Profiler.current
+        profiler?.resetClock()
         withoutGrad {
             // `order` lists every node after its parents, so walking it backwards visits each node only when
             // all the gradient flowing into it has arrived.
@@ -31,6 +33,7 @@ extension Tensor {
                 node.pullback = nil
                 if !node.isLeaf { node.grad = nil }
                 let inputGrads = pullback(grad)
+                profiler?.mark(node.op + ".backward")
                 precondition(inputGrads.count == node.parents.count, "autodiff: \(node.op) returned \(inputGrads.count) gradients for \(node.parents.count) inputs")
                 for (parent, g) in zip(node.parents, inputGrads) {
                     if let parent, let g { parent.accumulate(g) }

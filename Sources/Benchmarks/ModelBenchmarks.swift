@@ -1,0 +1,88 @@
+import ChapterSupport
+import Diffusion
+import Foundation
+import TensorCore
+
+/// One measured number.
+struct Measurement: Codable {
+    var name: String
+    var value: Double
+    var unit: String
+}
+
+/// The chapter models, as the chapters build them.
+enum ChapterModel: String, CaseIterable {
+    case basic, unet2d, ddpm, conditional
+
+    func make() -> any DenoisingModel {
+        var rng = SeededGenerator(seed: 0)
+        switch self {
+        case .basic: return BasicUNet(rng: &rng)
+        case .unet2d: return UNet2DModel(UNetPreset.course.config(), rng: &rng)
+        case .ddpm: return UNet2DModel(UNetPreset.cpu.config(), rng: &rng)
+        case .conditional: return UNet2DModel(UNetPreset.cpu.config(classes: 11), rng: &rng)
+        }
+    }
+
+    var isConditional: Bool { self == .conditional }
+}
+
+enum ModelBenchmarks {
+    /// Per-op time of `steps` training steps.
+    static func profile(_ which: ChapterModel, steps: Int, batch: Int = 128) -> Profiler {
+        let model = which.make()
+        let optimizer = Adam(model.parameters, learningRate: 1e-4)
+        var rng = SeededGenerator(seed: 1)
+        let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
+        let t = (0..<batch).map { _ in Float(rng.next() % 1000) }
+        let labels = which.isConditional ? (0..<batch).map { $0 % 11 } : nil
+        let profiler = Profiler()
+        for i in 0..<(steps + 1) {
+            let body = {
+                profiler.resetClock()
+                optimizer.zeroGrad()
+                let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
+                loss.backward()
+                profiler.resetClock()
+                optimizer.step()
+                profiler.mark("adam")
+            }
+            if i == 0 { body() } else { Profiler.$current.withValue(profiler) { body() } }
+        }
+        return profiler
+    }
+
+    /// Training img/s (forward + backward + Adam, batch `batch`) and sampling img/s (forward, no graph, batch 100).
+    static func run(_ which: ChapterModel, steps: Int, batch: Int = 128, sampleBatch: Int = 100) -> [Measurement] {
+        let model = which.make()
+        let optimizer = Adam(model.parameters, learningRate: 1e-4)
+        var rng = SeededGenerator(seed: 1)
+        let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
+        let t = (0..<batch).map { _ in Float(rng.next() % 1000) }
+        let labels = which.isConditional ? (0..<batch).map { $0 % 11 } : nil
+        func step() {
+            optimizer.zeroGrad()
+            let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
+            loss.backward()
+            optimizer.step()
+        }
+        model.train()
+        for _ in 0..<2 { step() }
+        let (_, trainSeconds) = timed { for _ in 0..<steps { step() } }
+        let sampleLabels = which.isConditional ? (0..<sampleBatch).map { $0 % 10 } : nil
+        let forward = forwardImagesPerSecond(model, batch: sampleBatch, repeats: steps, labels: sampleLabels)
+        return [
+            Measurement(name: "\(which.rawValue).train", value: Double(steps * batch) / trainSeconds, unit: "img/s"),
+            Measurement(name: "\(which.rawValue).sample", value: forward, unit: "img/s"),
+            Measurement(name: "\(which.rawValue).parameters", value: Double(model.parameterCount), unit: "count"),
+        ]
+    }
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MB.
+func peakMemoryMB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+    return kb / 1024
+}
