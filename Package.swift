@@ -34,6 +34,7 @@ let package = Package(
         .executableTarget(name: "Basic", dependencies: ["ChapterSupport"]),
         .executableTarget(name: "UNet2D", dependencies: ["ChapterSupport"]),
         .executableTarget(name: "DDPM", dependencies: ["ChapterSupport"]),
+        .executableTarget(name: "Conditional", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["TensorCore", "Diffusion", "ChapterSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],

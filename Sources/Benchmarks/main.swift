@@ -45,8 +45,14 @@ struct Benchmarks: ParsableCommand {
                 continue
             }
             let m = ModelBenchmarks.run(model, steps: steps)
-            if !json { for r in m { print(String(format: "%-24@ %12.1f %@", r.name as NSString, r.value, r.unit as NSString)) } }
+            if !json { for r in m { print(String(format: "%-32@ %10.1f %@", r.name as NSString, r.value, r.unit as NSString)) } }
             results += m
+        }
+        if kernels {
+            for k in KernelBenchmarks.run() {
+                if !json { print(String(format: "%-32@ %10.1f %@", k.name as NSString, k.value, k.unit as NSString)) }
+                results.append(Measurement(name: k.name, value: k.value, unit: k.unit))
+            }
         }
         results.append(Measurement(name: "peak_memory", value: peakMemoryMB(), unit: "MB"))
         if json {
@@ -54,7 +60,7 @@ struct Benchmarks: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted]
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
-            print(String(format: "%-24@ %12.1f MB", "peak_memory" as NSString, peakMemoryMB()))
+            print(String(format: "%-32@ %10.1f MB", "peak_memory" as NSString, peakMemoryMB()))
         }
     }
 }

@@ -15,7 +15,7 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
 /// Everything that changes while a model trains: the model, Adam's moments, the EMA of the weights, the
 /// step counter, the loss history and the random generators. A checkpoint saves all of it, so a resumed run
 /// continues exactly as an uninterrupted one would.
-public final class TrainingSession<Model: DenoisingModel> {
+public final class TrainingSession<Model: Module> {
     public let model: Model
     public let optimizer: Adam
     public let ema: EMA?

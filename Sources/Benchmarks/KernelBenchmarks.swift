@@ -1,0 +1,109 @@
+import Foundation
+import TensorCore
+
+/// Micro-benchmarks of the CPU kernels: GEMM throughput on the shapes the models produce, and convolution
+/// forward + backward (data and weight) throughput per layer shape at batch 128. Every number is the best of
+/// several runs, since a 2-core machine is easily disturbed by other work.
+enum KernelBenchmarks {
+    /// All kernel benchmarks.
+    static func run() -> [(name: String, value: Double, unit: String)] { gemm() + conv() }
+
+    /// GFLOPS of `GEMM.sgemm` (2 threads) on conv-shaped products, their backward (transposed) variants and
+    /// large squares. Shapes are written M x K x N.
+    static func gemm() -> [(name: String, value: Double, unit: String)] {
+        // (label, transA, transB, m, k, n)
+        let shapes: [(String, Bool, Bool, Int, Int, Int)] = [
+            ("conv fwd", false, false, 128, 1152, 6272),
+            ("conv 64->64 5x5 @28", false, false, 64, 1600, 784),
+            ("conv 64->32 3x3 @28", false, false, 32, 576, 784),
+            ("conv 64->64 3x3 @14", false, false, 64, 576, 196),
+            ("weight grad A x B^T", false, true, 64, 784, 1600),
+            ("weight grad A x B^T", false, true, 128, 6272, 1152),
+            ("data grad A^T x B", true, false, 1600, 64, 784),
+            ("data grad A^T x B", true, false, 1152, 128, 6272),
+            ("square", false, false, 1024, 1024, 1024),
+            ("square A^T x B^T", true, true, 1024, 1024, 1024),
+            ("attention-size (1 thread)", false, true, 49, 8, 49),
+            ("linear 128x32 x 32x128", false, false, 128, 32, 128),
+        ]
+        var results: [(name: String, value: Double, unit: String)] = []
+        for (label, ta, tb, m, k, n) in shapes {
+            let a = filled(m * k, seed: 1), b = filled(k * n, seed: 2), c = filled(m * n, seed: 3)
+            defer { a.deallocate(); b.deallocate(); c.deallocate() }
+            let flops = 2.0 * Double(m) * Double(n) * Double(k)
+            let seconds = bestTime(work: flops) {
+                GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: ta ? m : k,
+                           b: b, ldb: tb ? k : n, beta: 0, c: c, ldc: n)
+            }
+            results.append(("gemm \(label) \(m)x\(k)x\(n)", flops / seconds * 1e-9, "GFLOPS"))
+        }
+        return results
+    }
+
+    /// Convolution layers of the chapter models (MNIST 28x28, batch 128): images per second for forward +
+    /// backwardData + backwardWeight (with bias), and the same as GFLOPS.
+    static func conv(batch: Int = 128) -> [(name: String, value: Double, unit: String)] {
+        // (label, cin, cout, size, kernel, stride, padding)
+        let layers: [(String, Int, Int, Int, Int, Int, Int)] = [
+            ("basic", 1, 32, 28, 5, 1, 2), ("basic", 32, 64, 14, 5, 1, 2), ("basic", 64, 64, 7, 5, 1, 2),
+            ("basic", 64, 64, 14, 5, 1, 2), ("basic", 64, 32, 28, 5, 1, 2), ("basic", 32, 1, 28, 5, 1, 2),
+            ("unet2d", 1, 32, 28, 3, 1, 1), ("unet2d", 32, 32, 28, 3, 1, 1), ("unet2d", 32, 32, 28, 3, 2, 1),
+            ("unet2d", 32, 64, 14, 3, 1, 1), ("unet2d", 64, 64, 14, 3, 1, 1), ("unet2d", 64, 64, 14, 3, 2, 1),
+            ("unet2d", 64, 64, 7, 3, 1, 1), ("unet2d", 128, 64, 7, 3, 1, 1), ("unet2d", 128, 64, 14, 3, 1, 1),
+            ("unet2d", 96, 64, 14, 3, 1, 1), ("unet2d", 96, 32, 28, 3, 1, 1), ("unet2d", 64, 32, 28, 3, 1, 1),
+            ("unet2d", 32, 1, 28, 3, 1, 1), ("unet2d 1x1", 96, 32, 28, 1, 1, 0), ("unet2d 1x1", 128, 64, 14, 1, 1, 0),
+        ]
+        var results: [(name: String, value: Double, unit: String)] = []
+        for (label, cin, cout, size, ks, stride, pad) in layers {
+            let g = Conv2DGeometry(batch: batch, inChannels: cin, outChannels: cout, height: size, width: size,
+                                   kernelHeight: ks, kernelWidth: ks, stride: stride, padding: pad)
+            let inCount = batch * cin * size * size, outCount = batch * cout * g.outHeight * g.outWidth
+            let wCount = cout * cin * ks * ks
+            let x = filled(inCount, seed: 4), w = filled(wCount, seed: 5), bias = filled(cout, seed: 6)
+            let y = filled(outCount, seed: 7), dy = filled(outCount, seed: 8), dx = filled(inCount, seed: 9)
+            let dw = filled(wCount, seed: 10), db = filled(cout, seed: 11)
+            defer { for p in [x, w, bias, y, dy, dx, dw, db] { p.deallocate() } }
+            // Each of the three passes is one GEMM-sized amount of work: 2 * Cout * K * P per sample.
+            let flops = 3 * 2.0 * Double(batch * cout * cin * ks * ks * g.outHeight * g.outWidth)
+            let seconds = bestTime(work: flops) {
+                Conv2DKernels.forward(g, input: x, weight: w, bias: bias, output: y)
+                Conv2DKernels.backwardData(g, gradOutput: dy, weight: w, gradInput: dx)
+                Conv2DKernels.backwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db)
+            }
+            let name = "conv \(label) \(cin)->\(cout) \(ks)x\(ks)\(stride > 1 ? " s\(stride)" : "") @\(size) fwd+bwd"
+            results.append((name, Double(batch) / seconds, "img/s"))
+            results.append((name, flops / seconds * 1e-9, "GFLOPS"))
+        }
+        return results
+    }
+
+    /// Best time of one call of `body`. Runs are kept short (~2 ms of work) and repeated for about a second
+    /// (at most 50 runs): on a shared 2-core machine the minimum of many short runs is the number that best
+    /// reflects an undisturbed machine.
+    static func bestTime(work: Double, _ body: () -> Void) -> Double {
+        let clock = { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+        body()  // warm-up: page in buffers, start the worker thread
+        let inner = max(1, min(1000, Int(4e8 / max(work, 1))))  // ~2 ms at ~200 GFLOPS
+        var best = Double.infinity
+        let start = clock()
+        var runs = 0
+        while runs < 50 && (runs < 5 || clock() - start < 1.0) {
+            let t0 = clock()
+            for _ in 0..<inner { body() }
+            best = min(best, (clock() - t0) / Double(inner))
+            runs += 1
+        }
+        return best
+    }
+
+    /// A buffer of small deterministic values in [-1, 1).
+    static func filled(_ count: Int, seed: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        var s = UInt32(truncatingIfNeeded: seed &* 2_654_435_761 | 1)
+        for i in 0..<count {
+            s = s &* 1_664_525 &+ 1_013_904_223
+            p[i] = Float(s >> 8) / Float(1 << 23) - 1
+        }
+        return p
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import Foundation
+import TensorCore
+
+/// Chapter 4 (Chapters/04-Conditional.md): ask for a digit, get that digit.
+@main
+struct Conditional: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chapter 4: a class-conditional diffusion model with classifier-free guidance.",
+        discussion: "Start with: swift run -c release Conditional generate --digit 7",
+        subcommands: [Generate.self, Train.self, Evaluate.self, Export.self, TrainClassifier.self],
+        defaultSubcommand: Generate.self)
+}
+
+/// Options shared by the commands that sample.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Model file (shipped: \(ShippedFiles.conditionalModel)) or a training checkpoint.")
+    var checkpoint = ShippedFiles.conditionalModel
+
+    @Option(help: "Classifier-free guidance scale w: eps = (1 + w) eps(x, c) - w eps(x, null).")
+    var guidance: Float = 2
+
+    @Option(help: "Sampling steps (DDIM). DDPM always uses all of the model's T steps.")
+    var steps = 50
+
+    @Option(help: "Sampler: ddim or ddpm.")
+    var sampler: SamplerKind = .ddim
+
+    @Option(help: "Random seed: the same seed draws the same digits.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard guidance.isFinite && guidance >= 0 && guidance <= 20 else { throw ValidationError("--guidance must be in 0...20, got \(guidance)") }
+        guard steps >= 1 && steps <= 1000 else { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
+    }
+
+    /// Loads the model, checking it is a conditional one.
+    func load() throws -> TrainedModel {
+        let url = ShippedFiles.resolve(checkpoint)
+        let trained = try TrainedModel.load(contentsOf: url)
+        guard trained.isConditional else {
+            throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
+        }
+        guard steps <= trained.schedule.steps else {
+            throw ValidationError("--steps \(steps) exceeds the model's T = \(trained.schedule.steps)")
+        }
+        return trained
+    }
+
+    /// Samples `labels` with a progress bar.
+    func generate(_ trained: TrainedModel, labels: [Int], guidance: Float? = nil, recordEvery: Int = 0) -> (images: Tensor, trajectory: SamplingTrajectory) {
+        let total = sampler == .ddpm ? trained.schedule.steps : steps
+        let bar = ProgressBar(total: total, label: "sample", itemsPerStep: labels.count)
+        defer { bar.finish() }
+        return trained.generate(labels: labels, guidance: guidance ?? self.guidance, sampler: sampler, steps: steps, seed: seed,
+                                recordEvery: recordEvery) { done, _ in bar.update(step: done) }
+    }
+}

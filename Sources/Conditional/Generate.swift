@@ -1,0 +1,91 @@
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import Foundation
+import TensorCore
+
+extension Conditional {
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw the digit you ask for (or a number, or a guidance sweep) into a PNG.",
+            discussion: """
+                Examples:
+                  Conditional generate --digit 7
+                  Conditional generate --digit 3 --count 16 --guidance 4 --out threes.png
+                  Conditional generate --number 2026 --out year.png
+                  Conditional generate --sweep --out sweep.png     (rows 0-9, columns w = 0, 0.5, 2, 4)
+                  Conditional generate --digit 5 --trajectory      (the denoising, step by step)
+                """)
+
+        @OptionGroup var sampling: SamplingOptions
+
+        @Option(help: "The digit to draw, 0-9.")
+        var digit: Int?
+
+        @Option(help: "A number to draw as a strip of digits, e.g. 2026 (at most 32 digits).")
+        var number: String?
+
+        @Flag(help: "A grid: rows are the digits 0-9, columns guidance w = 0, 0.5, 2, 4.")
+        var sweep = false
+
+        @Flag(help: "Also show the denoising trajectory (x_t at several steps).")
+        var trajectory = false
+
+        @Option(help: "How many images of the digit.")
+        var count = 1
+
+        @Option(help: "Output PNG file.")
+        var out = "digit.png"
+
+        @Option(help: "Display scale (pixels per MNIST pixel).")
+        var scale = 8
+
+        func validate() throws {
+            let modes = [digit != nil, number != nil, sweep].filter { $0 }.count
+            guard modes == 1 else { throw ValidationError("give exactly one of --digit D, --number N or --sweep") }
+            if let digit, !(0...9).contains(digit) { throw ValidationError("--digit must be 0-9, got \(digit)") }
+            if let number {
+                guard !number.isEmpty, number.count <= 32, number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                    throw ValidationError("--number must be 1 to 32 digits 0-9, got '\(number)'")
+                }
+            }
+            guard count >= 1 && count <= 256 else { throw ValidationError("--count must be in 1...256, got \(count)") }
+            guard scale >= 1 && scale <= 32 else { throw ValidationError("--scale must be in 1...32, got \(scale)") }
+            guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got '\(out)'") }
+        }
+
+        func run() throws {
+            let trained = try sampling.load()
+            let url = URL(fileURLWithPath: out)
+            let (image, what): (GrayImage, String)
+            if sweep {
+                let scales: [Float] = [0, 0.5, 2, 4]
+                var columns: [Tensor] = []
+                for w in scales { columns.append(sampling.generate(trained, labels: Array(0...9), guidance: w).images) }
+                // Interleave so that each row is one digit across the guidance scales.
+                let tiles = (0...9).flatMap { d in columns.map { $0.narrow(axis: 0, start: d, length: 1) } }
+                image = ImageGrid.make(Tensor.concat(tiles, axis: 0).clamped(-1, 1), columns: scales.count, range: -1...1, scale: 3,
+                                       rowLabels: (0...9).map(String.init), columnLabels: scales.map { "w=\($0)" })
+                what = "guidance sweep"
+            } else if let number {
+                let labels = number.compactMap { $0.wholeNumberValue }
+                let images = sampling.generate(trained, labels: labels).images
+                image = ImageGrid.make(images: images.clamped(-1, 1).scalars, count: labels.count, height: 28, width: 28,
+                                       columns: labels.count, range: -1...1, scale: scale, padding: 0)
+                what = "the number \(number)"
+            } else {
+                let d = digit ?? 0
+                let labels = Array(repeating: d, count: count)
+                let (images, path) = sampling.generate(trained, labels: labels, recordEvery: trajectory ? max(sampling.steps / 10, 1) : 0)
+                if trajectory {
+                    image = DiffusionFigures.trajectory(path, final: images, count: min(count, 4))
+                } else {
+                    image = ImageGrid.make(images.clamped(-1, 1), columns: Int(Double(count).squareRoot().rounded(.up)), range: -1...1,
+                                           scale: scale)
+                }
+                what = count == 1 ? "a \(d)" : "\(count) images of \(d)"
+            }
+            try writeImage(image, url.deletingLastPathComponent(), url.lastPathComponent, what)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import Foundation
+import TensorCore
+
+extension Conditional {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a class-conditional UNet2DModel with label dropout for classifier-free guidance.",
+            discussion: """
+                Writes to --output: loss.png, samples.png (rows 0-9), conditional-training.safetensors (resumable) and \
+                conditional.safetensors (the EMA weights as a model file; copy it to \(ShippedFiles.conditionalModel) to \
+                use it by default).
+                """)
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup(title: "Model") var unet: UNetOptions
+        @OptionGroup(title: "Training") var options: DiffusionTrainingOptions
+
+        @Option(help: "Probability of dropping a label to the null class during training.")
+        var labelDrop: Float = 0.1
+
+        @Option(help: "Guidance scale for the sample grid drawn at the end.")
+        var guidance: Float = 2
+
+        func validate() throws {
+            guard labelDrop >= 0 && labelDrop < 1 else { throw ValidationError("--label-drop must be in [0, 1), got \(labelDrop)") }
+        }
+
+        func run() throws {
+            let out = try common.outputDirectory(default: "conditional")
+            let train = try common.loadData(.train)
+            let config = try unet.config(defaultPreset: .cpu, classes: 11)
+            let training = try options.makeTraining(model: config, seed: common.seed, limit: common.limit, defaultEpochs: 3,
+                                                    labelDrop: labelDrop, trainCount: train.count)
+            let recipe = training.recipe
+            print("Chapter 4: conditional UNet2DModel (\(training.session.model.parameterCount) parameters), " +
+                  "\(recipe.schedule) schedule, label drop \(recipe.labelDropProbability)")
+            let checkpointURL = out.appendingPathComponent("conditional-training.safetensors")
+            let started = Date()
+            let budget = TrainingBudget(epochs: options.epochs ?? recipe.epochs, minutes: options.minutes, limit: recipe.limit)
+            // Wall time accumulates across resumed runs.
+            let previousSeconds = options.resume.flatMap { try? SafeTensors.read(contentsOf: URL(fileURLWithPath: $0)) }
+                .flatMap { Double($0.metadata["train_seconds"] ?? "") } ?? 0
+            let epochs = try training.run(data: train, budget: budget, checkpointURL: checkpointURL) {
+                ["train_seconds": String(format: "%.0f", previousSeconds + Date().timeIntervalSince(started))]
+            }
+            let seconds = Date().timeIntervalSince(started)
+            for e in epochs { print("  epoch \(e.epoch): mean loss \(fmt(e.meanLoss)), \(e.steps) steps, \(fmt(e.imagesPerSecond, 0)) img/s") }
+            report("training checkpoint", checkpointURL)
+            let modelURL = out.appendingPathComponent("conditional.safetensors")
+            try TrainedModel.export(training, to: modelURL, metadata: ["train_seconds": String(format: "%.0f", previousSeconds + seconds),
+                                                                       "final_loss": fmt(training.session.recentLoss())])
+            report("model file", modelURL)
+            try lossCurve(title: "Conditional training loss (\(recipe.loss) on epsilon)", series: [("UNet2DModel", training.session.losses)])
+                .writePNG(to: out.appendingPathComponent("loss.png"))
+            report("loss curve", out.appendingPathComponent("loss.png"))
+
+            let trained = try TrainedModel.load(contentsOf: modelURL)
+            let labels = (0...9).flatMap { Array(repeating: $0, count: 8) }
+            let bar = ProgressBar(total: 50, label: "sample", itemsPerStep: labels.count)
+            let images = trained.generate(labels: labels, guidance: guidance, seed: common.seed) { d, _ in bar.update(step: d) }.images
+            bar.finish()
+            try writeImage(ImageGrid.make(images.clamped(-1, 1), columns: 8, range: -1...1, scale: 2, rowLabels: (0...9).map(String.init)),
+                           out, "samples.png", "samples, one row per digit (w = \(guidance))")
+            print("  final loss \(fmt(training.session.recentLoss())), \(training.session.step) steps, \(fmt(seconds, 0)) s")
+        }
+    }
+
+    struct TrainClassifier: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train-classifier",
+            abstract: "Train the MNIST classifier used by 'evaluate' (accuracy and FID features).")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "Passes over the training set.")
+        var epochs = 4
+
+        @Option(help: "Where to write the classifier weights.")
+        var out = ShippedFiles.classifier
+
+        func run() throws {
+            let train = try common.loadData(.train), test = try common.loadData(.test)
+            var rng = SeededGenerator(seed: common.seed)
+            let classifier = MNISTClassifier(random: RandomSource(seed: common.seed &+ 1), rng: &rng)
+            let (accuracy, seconds) = try timed {
+                try classifier.fit(train: train, test: test, epochs: epochs, seed: common.seed, limit: common.limit)
+            }
+            var file = classifier.stateDictFile()
+            file.metadata = ["model": "MNISTClassifier", "test_accuracy": String(format: "%.4f", accuracy),
+                             "epochs": String(epochs), "seed": String(common.seed), "train_seconds": String(format: "%.0f", seconds)]
+            let url = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try file.write(to: url)
+            print(String(format: "test accuracy %.2f%% after %d epochs (%.0f s)", 100 * accuracy, epochs, seconds))
+            report("classifier", url)
+        }
+    }
+}

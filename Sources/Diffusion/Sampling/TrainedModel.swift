@@ -1,0 +1,66 @@
+import Foundation
+import TensorCore
+
+/// A trained diffusion model ready to sample: the network (with its EMA weights), its recipe and schedule.
+///
+/// Two file layouts load: a *model file* (tensors under diffusers' names, as `diffusion_pytorch_model.safetensors`,
+/// the recipe in the metadata), which is what ships, and a *training checkpoint* (`model.*`, `ema.*`, ...),
+/// from which the EMA weights are taken.
+public struct TrainedModel: @unchecked Sendable {
+    public let model: UNet2DModel
+    public let recipe: DiffusionRecipe
+    public let schedule: NoiseSchedule
+    public let metadata: [String: String]
+
+    public init(model: UNet2DModel, recipe: DiffusionRecipe, metadata: [String: String] = [:]) {
+        self.model = model
+        self.recipe = recipe
+        self.schedule = NoiseSchedule(recipe.schedule, steps: recipe.timesteps)
+        self.metadata = metadata
+        model.eval()
+    }
+
+    public static func load(contentsOf url: URL) throws -> TrainedModel {
+        let file = try SafeTensors.read(contentsOf: url)
+        guard let text = file.metadata["recipe"] else { throw CheckpointError.missingMetadata(source: file.source, key: "recipe") }
+        let recipe = try DiffusionRecipe.from(json: text, source: file.source)
+        var rng = SeededGenerator(seed: 0)
+        let model = UNet2DModel(recipe.model, rng: &rng)
+        if file.metadata["kind"] == "training" {
+            // The EMA average of the parameters; buffers (none in this model) from the live weights.
+            var weights = file.subset(prefix: "ema.")
+            for name in model.namedBuffers().map(\.name) {
+                if let entry = file["model." + name] { weights.set(name, entry) }
+            }
+            try model.load(from: weights)
+        } else {
+            try model.load(from: file)
+        }
+        return TrainedModel(model: model, recipe: recipe, metadata: file.metadata)
+    }
+
+    /// Writes the sampling weights of a training run as a model file (EMA weights, diffusers names).
+    public static func export(_ training: DiffusionTraining, to url: URL, metadata: [String: String] = [:]) throws {
+        let sampling = training.samplingModel()
+        var file = sampling.stateDictFile()
+        file.metadata = metadata.merging(["recipe": training.recipe.json(), "model": "UNet2DModel", "kind": "model",
+                                          "step": String(training.session.step)]) { $1 }
+        try file.write(to: url)
+    }
+
+    public var isConditional: Bool { recipe.isConditional }
+    /// The real classes (the null class excluded).
+    public var classCount: Int { (recipe.model.numClassEmbeds ?? 1) - 1 }
+
+    /// Generates one image per label. `[labels.count, 1, 28, 28]` in [-1, 1].
+    /// - guidance: classifier-free guidance scale w (0: plain conditional).
+    public func generate(labels: [Int], guidance: Float, sampler kind: SamplerKind = .ddim, steps: Int = 50, eta: Float = 0,
+                         seed: UInt64, recordEvery: Int = 0, progress: ((Int, Int) -> Void)? = nil) -> (images: Tensor, trajectory: SamplingTrajectory) {
+        var rng = SeededGenerator(seed: seed)
+        let sampler = kind.make(schedule: schedule, steps: steps, eta: eta)
+        let cfg = recipe.nullClass.map { ClassifierFreeGuidance(scale: guidance, nullClass: $0) }
+        let size = recipe.model.sampleSize
+        return sampleImages(model: model, sampler: sampler, shape: [labels.count, recipe.model.inChannels, size, size],
+                            labels: isConditional ? labels : nil, guidance: cfg, rng: &rng, recordEvery: recordEvery, progress: progress)
+    }
+}

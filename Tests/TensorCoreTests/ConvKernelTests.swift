@@ -1,0 +1,139 @@
+import XCTest
+@testable import TensorCore
+
+/// Conv2DKernels against a naive direct convolution (forward) and the naive gradient formulas (backward),
+/// computed in Double. Outputs are pre-filled with NaN to check that every element is overwritten.
+final class ConvKernelTests: XCTestCase {
+    typealias G = Conv2DGeometry
+
+    func random(_ count: Int, seed: UInt64) -> [Float] {
+        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            return Float(Int(s % 2_000_001) - 1_000_000) / 1_000_000
+        }
+    }
+
+    func assertClose(_ got: [Float], _ expected: [Double], _ what: String, _ g: G,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.count, expected.count)
+        var worst = 0.0
+        for (x, e) in zip(got, expected) {
+            let err = abs(Double(x) - e) / max(1, abs(e))
+            if !(err <= 1e-4) { worst = .infinity; break }  // NaN counts as a failure
+            worst = max(worst, err)
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-4, "\(what) \(g)", file: file, line: line)
+    }
+
+    /// Calls `body(n, co, ci, y, x, kh, kw, iy, ix)` for every term of the convolution sum that reads a real
+    /// (not padding) input element.
+    func forEachTerm(_ g: G, _ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
+        for n in 0..<g.batch { for co in 0..<g.outChannels { for y in 0..<g.outHeight { for x in 0..<g.outWidth {
+            for ci in 0..<g.inChannels { for kh in 0..<g.kernelHeight { for kw in 0..<g.kernelWidth {
+                let iy = y * g.stride - g.padding + kh, ix = x * g.stride - g.padding + kw
+                if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width { body(n, co, ci, y, x, kh, kw, iy, ix) }
+            } } }
+        } } } }
+    }
+
+    func check(_ g: G, withBias: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
+        let (n, ci, co, h, w, kh, kw, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.height, g.width,
+                                                 g.kernelHeight, g.kernelWidth, g.outHeight, g.outWidth)
+        let seed = UInt64(n * 7 + ci * 131 + co * 1009 + h * 31 + kh * 3 + g.stride * 5 + g.padding)
+        let input = random(n * ci * h * w, seed: seed)
+        let weight = random(co * ci * kh * kw, seed: seed + 1)
+        let bias = random(co, seed: seed + 2)
+        let gradOut = random(n * co * oh * ow, seed: seed + 3)
+        func inIdx(_ a: Int, _ c: Int, _ y: Int, _ x: Int) -> Int { ((a * ci + c) * h + y) * w + x }
+        func outIdx(_ a: Int, _ c: Int, _ y: Int, _ x: Int) -> Int { ((a * co + c) * oh + y) * ow + x }
+        func wIdx(_ o: Int, _ c: Int, _ y: Int, _ x: Int) -> Int { ((o * ci + c) * kh + y) * kw + x }
+
+        // Naive references.
+        var refOut = [Double](repeating: 0, count: n * co * oh * ow)
+        if withBias {
+            for a in 0..<n { for c in 0..<co { for y in 0..<oh { for x in 0..<ow { refOut[outIdx(a, c, y, x)] = Double(bias[c]) } } } }
+        }
+        var refGradIn = [Double](repeating: 0, count: input.count)
+        var refGradW = [Double](repeating: 0, count: weight.count)
+        var refGradB = [Double](repeating: 0, count: co)
+        forEachTerm(g) { a, o, c, y, x, ky, kx, iy, ix in
+            refOut[outIdx(a, o, y, x)] += Double(input[inIdx(a, c, iy, ix)]) * Double(weight[wIdx(o, c, ky, kx)])
+            refGradIn[inIdx(a, c, iy, ix)] += Double(gradOut[outIdx(a, o, y, x)]) * Double(weight[wIdx(o, c, ky, kx)])
+            refGradW[wIdx(o, c, ky, kx)] += Double(gradOut[outIdx(a, o, y, x)]) * Double(input[inIdx(a, c, iy, ix)])
+        }
+        for a in 0..<n { for o in 0..<co { for y in 0..<oh { for x in 0..<ow { refGradB[o] += Double(gradOut[outIdx(a, o, y, x)]) } } } }
+
+        var out = [Float](repeating: .nan, count: refOut.count)
+        var gradIn = [Float](repeating: .nan, count: input.count)
+        var gradW = [Float](repeating: .nan, count: weight.count)
+        var gradB = [Float](repeating: .nan, count: co)
+        input.withUnsafeBufferPointer { pin in
+            weight.withUnsafeBufferPointer { pw in
+                bias.withUnsafeBufferPointer { pb in
+                    gradOut.withUnsafeBufferPointer { pgo in
+                        out.withUnsafeMutableBufferPointer { po in
+                            Conv2DKernels.forward(g, input: pin.baseAddress!, weight: pw.baseAddress!,
+                                                  bias: withBias ? pb.baseAddress! : nil, output: po.baseAddress!)
+                        }
+                        gradIn.withUnsafeMutableBufferPointer { pgi in
+                            Conv2DKernels.backwardData(g, gradOutput: pgo.baseAddress!, weight: pw.baseAddress!,
+                                                       gradInput: pgi.baseAddress!)
+                        }
+                        gradW.withUnsafeMutableBufferPointer { pgw in
+                            gradB.withUnsafeMutableBufferPointer { pgb in
+                                Conv2DKernels.backwardWeight(g, input: pin.baseAddress!, gradOutput: pgo.baseAddress!,
+                                                             gradWeight: pgw.baseAddress!,
+                                                             gradBias: withBias ? pgb.baseAddress! : nil)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertClose(out, refOut, "forward", g, file: file, line: line)
+        assertClose(gradIn, refGradIn, "backwardData", g, file: file, line: line)
+        assertClose(gradW, refGradW, "backwardWeight", g, file: file, line: line)
+        if withBias {
+            assertClose(gradB, refGradB, "gradBias", g, file: file, line: line)
+        } else {
+            XCTAssertTrue(gradB.allSatisfy { $0.isNaN }, "gradBias must not be touched when nil", file: file, line: line)
+        }
+    }
+
+    func testStride1Padded() {
+        check(G(batch: 2, inChannels: 3, outChannels: 4, height: 7, width: 6, kernelHeight: 3, kernelWidth: 3, padding: 1))
+        check(G(batch: 3, inChannels: 2, outChannels: 5, height: 9, width: 9, kernelHeight: 5, kernelWidth: 5, padding: 2))
+        check(G(batch: 1, inChannels: 1, outChannels: 1, height: 5, width: 4, kernelHeight: 3, kernelWidth: 3, padding: 1))
+    }
+
+    func testUnpaddedAndGrouped() {
+        // 5x5 output planes: several samples share one GEMM (grouping), odd batch splits unevenly.
+        check(G(batch: 5, inChannels: 2, outChannels: 3, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3))
+        check(G(batch: 3, inChannels: 3, outChannels: 7, height: 8, width: 6, kernelHeight: 5, kernelWidth: 5), withBias: false)
+    }
+
+    func testStride2() {
+        check(G(batch: 2, inChannels: 3, outChannels: 2, height: 8, width: 7, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1))
+        check(G(batch: 3, inChannels: 2, outChannels: 3, height: 9, width: 10, kernelHeight: 5, kernelWidth: 5, stride: 2, padding: 2))
+        check(G(batch: 2, inChannels: 2, outChannels: 3, height: 6, width: 6, kernelHeight: 3, kernelWidth: 3, stride: 2))
+    }
+
+    func testPointwiseAndRectangular() {
+        check(G(batch: 3, inChannels: 4, outChannels: 3, height: 5, width: 5, kernelHeight: 1, kernelWidth: 1))
+        check(G(batch: 2, inChannels: 3, outChannels: 2, height: 4, width: 5, kernelHeight: 1, kernelWidth: 1, stride: 2))
+        check(G(batch: 1, inChannels: 2, outChannels: 3, height: 6, width: 5, kernelHeight: 3, kernelWidth: 2, stride: 2))
+        check(G(batch: 2, inChannels: 2, outChannels: 3, height: 5, width: 7, kernelHeight: 1, kernelWidth: 3, padding: 1))
+        check(G(batch: 3, inChannels: 3, outChannels: 2, height: 6, width: 7, kernelHeight: 3, kernelWidth: 2, padding: 1))
+    }
+
+    /// Channel counts large enough for full 6x64 GEMM tiles and several k-blocks.
+    func testWiderLayer() {
+        check(G(batch: 2, inChannels: 48, outChannels: 13, height: 6, width: 6, kernelHeight: 3, kernelWidth: 3, padding: 1))
+        check(G(batch: 2, inChannels: 5, outChannels: 70, height: 9, width: 9, kernelHeight: 3, kernelWidth: 3, padding: 1))
+        // >= 16 output channels take the implicit weight-gradient path: strided, rectangular, grouped.
+        check(G(batch: 3, inChannels: 3, outChannels: 17, height: 9, width: 8, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1))
+        check(G(batch: 5, inChannels: 2, outChannels: 20, height: 7, width: 6, kernelHeight: 5, kernelWidth: 3))
+        check(G(batch: 2, inChannels: 2, outChannels: 16, height: 11, width: 11, kernelHeight: 5, kernelWidth: 5, stride: 3, padding: 2))
+    }
+}
