@@ -58,29 +58,32 @@ public enum PNGCodec {
         let bytes = [UInt8](data)
         try checkStructure(bytes, source: source)
 
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        let begun = bytes.withUnsafeBytes { raw in
-            png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
+        // libpng keeps the input pointer from begin_read until finish_read, so both run inside one scope where
+        // the bytes are guaranteed alive (Swift may free an array right after its last visible use).
+        let result = bytes.withUnsafeBytes { (input: UnsafeRawBufferPointer) -> Result<(width: Int, height: Int, pixels: [UInt8]), PNGError> in
+            var image = png_image()
+            image.version = UInt32(PNG_IMAGE_VERSION)
+            guard png_image_begin_read_from_memory(&image, input.baseAddress, input.count) != 0 else {
+                return .failure(PNGError(source: source, reason: .libpng(message(of: &image))))
+            }
+            let width = Int(image.width), height = Int(image.height)
+            guard width > 0, height > 0, width <= maxSide, height <= maxSide, width * height <= maxPixels else {
+                png_image_free(&image)
+                return .failure(PNGError(source: source, reason: .absurdDimensions(width: width, height: height)))
+            }
+            image.format = layout.format
+            var pixels = [UInt8](repeating: 0, count: width * height * layout.channels)
+            let finished = pixels.withUnsafeMutableBytes { raw in
+                png_image_finish_read(&image, nil, raw.baseAddress, Int32(width * layout.channels), nil)
+            }
+            guard finished != 0 else {
+                let text = message(of: &image)
+                png_image_free(&image)
+                return .failure(PNGError(source: source, reason: .libpng(text)))
+            }
+            return .success((width, height, pixels))
         }
-        guard begun != 0 else { throw PNGError(source: source, reason: .libpng(message(of: &image))) }
-
-        let width = Int(image.width), height = Int(image.height)
-        guard width > 0, height > 0, width <= maxSide, height <= maxSide, width * height <= maxPixels else {
-            png_image_free(&image)
-            throw PNGError(source: source, reason: .absurdDimensions(width: width, height: height))
-        }
-        image.format = layout.format
-        var pixels = [UInt8](repeating: 0, count: width * height * layout.channels)
-        let finished = pixels.withUnsafeMutableBytes { raw in
-            png_image_finish_read(&image, nil, raw.baseAddress, Int32(width * layout.channels), nil)
-        }
-        guard finished != 0 else {
-            let text = message(of: &image)
-            png_image_free(&image)
-            throw PNGError(source: source, reason: .libpng(text))
-        }
-        return (width, height, pixels)
+        return try result.get()
     }
 
     /// Checks the signature and walks the chunk list up to IEND, so that a cut-off file is reported as
