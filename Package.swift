@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
@@ -34,12 +35,19 @@ let package = Package(
         .executableTarget(name: "Basic", dependencies: ["ChapterSupport"]),
         .executableTarget(name: "UNet2D", dependencies: ["ChapterSupport"]),
         .executableTarget(name: "DDPM", dependencies: ["ChapterSupport"]),
-        .executableTarget(name: "Conditional", dependencies: ["ChapterSupport"]),
+        // The deployed model: a web page and an HTTP API that draw the digit you ask for.
+        .target(
+            name: "DigitServer",
+            dependencies: ["Diffusion", "TensorCore", .product(name: "Hummingbird", package: "hummingbird")]),
+        .executableTarget(name: "Conditional", dependencies: ["ChapterSupport", "DigitServer"]),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["TensorCore", "Diffusion", "ChapterSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
+        .testTarget(
+            name: "DigitServerTests",
+            dependencies: ["DigitServer", "Diffusion", "TensorCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )

@@ -6,11 +6,11 @@ import TensorCore
 
 /// Chapter 4 (Chapters/04-Conditional.md): ask for a digit, get that digit.
 @main
-struct Conditional: ParsableCommand {
+struct Conditional: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Chapter 4: a class-conditional diffusion model with classifier-free guidance.",
         discussion: "Start with: swift run -c release Conditional generate --digit 7",
-        subcommands: [Generate.self, Train.self, Evaluate.self, Export.self, TrainClassifier.self],
+        subcommands: [Generate.self, Train.self, Evaluate.self, Export.self, Serve.self, TrainClassifier.self],
         defaultSubcommand: Generate.self)
 }
 

@@ -1,0 +1,42 @@
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import DigitServer
+import Foundation
+
+extension Conditional {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a web page and an HTTP API that draw the digit you ask for.",
+            discussion: """
+                GET /                      the page
+                GET /api/generate?digit=7&guidance=2&steps=50&seed=1   a PNG (add scale=8 for a bigger one)
+                GET /api/number?digits=2026                            a strip of digits
+                GET /healthz
+                The model loads once at start; Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+                """)
+
+        @Option(help: "Address to listen on.")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to listen on.")
+        var port = 8080
+
+        @Option(help: "Model file (or training checkpoint).")
+        var checkpoint = ShippedFiles.conditionalModel
+
+        func validate() throws {
+            guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535, got \(port)") }
+        }
+
+        func run() async throws {
+            let url = ShippedFiles.resolve(checkpoint)
+            let model = try TrainedModel.load(contentsOf: url)
+            guard model.isConditional else {
+                throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
+            }
+            print("Loaded \(url.relativePath): \(model.model.parameterCount) parameters, T = \(model.schedule.steps)")
+            try await serveDigits(model: model, host: host, port: port)
+        }
+    }
+}

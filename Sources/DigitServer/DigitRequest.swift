@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+
+/// A validated request: what to draw and how. Every parameter is checked here; a bad one becomes a 400 with a
+/// JSON body that names it.
+struct DigitRequest: Sendable {
+    var digits: [Int]
+    var guidance: Float
+    var steps: Int
+    var seed: UInt64
+    var scale: Int
+    var trajectory: Bool
+
+    static let maxDigits = 12
+    static let maxSteps = 200
+
+    /// Parses `?digit=7` (or `digits=2026` when `number` is true) and the shared options.
+    init(_ query: Parameters, number: Bool) throws(APIError) {
+        if number {
+            guard let text = query["digits"].map(String.init), !text.isEmpty else {
+                throw APIError(.badRequest, "missing parameter 'digits' (e.g. digits=2026)")
+            }
+            guard text.count <= Self.maxDigits, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw APIError(.badRequest, "'digits' must be 1 to \(Self.maxDigits) characters 0-9, got '\(text.prefix(40))'")
+            }
+            digits = text.compactMap(\.wholeNumberValue)
+        } else {
+            guard let text = query["digit"].map(String.init) else { throw APIError(.badRequest, "missing parameter 'digit' (0-9)") }
+            guard let d = Int(text), (0...9).contains(d) else {
+                throw APIError(.badRequest, "'digit' must be an integer 0-9, got '\(text.prefix(40))'")
+            }
+            digits = [d]
+        }
+        guidance = try Self.number(query, "guidance", default: 2, range: 0...20)
+        steps = Int(try Self.number(query, "steps", default: 50, range: 1...Float(Self.maxSteps), integer: true))
+        scale = Int(try Self.number(query, "scale", default: 1, range: 1...16, integer: true))
+        if let text = query["seed"].map(String.init) {
+            guard let s = UInt64(text) else { throw APIError(.badRequest, "'seed' must be a non-negative integer, got '\(text.prefix(40))'") }
+            seed = s
+        } else {
+            seed = UInt64.random(in: 0...UInt64(UInt32.max))
+        }
+        trajectory = ["1", "true", "yes"].contains(query["trajectory"].map(String.init) ?? "")
+    }
+
+    private static func number(_ query: Parameters, _ name: String, default value: Float, range: ClosedRange<Float>,
+                               integer: Bool = false) throws(APIError) -> Float {
+        guard let text = query[Substring(name)].map(String.init) else { return value }
+        guard let x = Float(text), x.isFinite, !integer || x == x.rounded() else {
+            throw APIError(.badRequest, "'\(name)' must be \(integer ? "an integer" : "a number"), got '\(text.prefix(40))'")
+        }
+        guard range.contains(x) else {
+            throw APIError(.badRequest, "'\(name)' must be in \(integer ? "\(Int(range.lowerBound))...\(Int(range.upperBound))" : "\(range.lowerBound)...\(range.upperBound)"), got \(text.prefix(40))")
+        }
+        return x
+    }
+}
+
+/// An error answered as JSON: `{"error": "..."}` with its status.
+struct APIError: Error, HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+    var headers: HTTPFields = [:]
+
+    init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        let body = (try? JSONEncoder().encode(["error": message])) ?? Data("{\"error\":\"internal error\"}".utf8)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+
+/// The HTTP interface:
+///   GET /                                     the web page
+///   GET /api/generate?digit=7&guidance=2&steps=50&seed=1[&scale=8][&trajectory=1]   image/png
+///   GET /api/number?digits=2026&...           image/png, the digits side by side
+///   GET /healthz                              {"status": "ok", ...}
+/// Anything else: JSON errors (400 bad parameter, 404 unknown path, 405 wrong method, 503 busy).
+public enum DigitRoutes {
+    static let paths: Set<String> = ["/", "/api/generate", "/api/number", "/healthz"]
+
+    public static func router(service: DigitService) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrorMiddleware())
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+        }
+        router.get("/healthz") { _, _ in
+            let body = ["status": "ok", "model": "UNet2DModel", "parameters": String(service.model.model.parameterCount)]
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
+        }
+        router.get("/api/generate") { request, _ in
+            try await image(service, try DigitRequest(request.uri.queryParameters, number: false))
+        }
+        router.get("/api/number") { request, _ in
+            try await image(service, try DigitRequest(request.uri.queryParameters, number: true))
+        }
+        return router
+    }
+
+    static func image(_ service: DigitService, _ request: DigitRequest) async throws -> Response {
+        let png = try await service.png(for: request)
+        return Response(status: .ok,
+                        headers: [.contentType: "image/png", .cacheControl: "no-store", .init("X-Seed")!: String(request.seed)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: png)))
+    }
+}
+
+/// Turns the router's bare 404 into JSON, and a known path with the wrong method into 405 with Allow.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if DigitRoutes.paths.contains(request.uri.path) {
+                throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use GET", headers: [.allow: "GET"])
+            }
+            throw APIError(.notFound, "no such path: \(request.uri.path.prefix(100)); try /, /api/generate?digit=7, /api/number?digits=2026, /healthz")
+        }
+    }
+}

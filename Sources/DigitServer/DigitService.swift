@@ -1,0 +1,56 @@
+import Diffusion
+import Foundation
+import TensorCore
+
+/// The model behind the API: loaded once at start, sampled behind the gate, on a thread of its own so the
+/// server's event loops never block on the CPU-bound work.
+public final class DigitService: Sendable {
+    let model: TrainedModel
+    let gate: SamplingGate
+    private let queue = DispatchQueue(label: "digit-sampling", qos: .userInitiated)
+
+    /// - maxConcurrent: samplings at once (1: each one uses both cores).
+    /// - maxWaiting: requests allowed to wait; more are refused with 503.
+    /// - maxWait: how long a request may wait for its turn before a 503.
+    public init(model: TrainedModel, maxConcurrent: Int = 1, maxWaiting: Int = 8, maxWait: Duration = .seconds(30)) {
+        self.model = model
+        gate = SamplingGate(maxConcurrent: maxConcurrent, maxWaiting: maxWaiting, maxWait: maxWait)
+    }
+
+    /// Draws the request's digits into a PNG: one row of digits, or the denoising trajectory of one.
+    func png(for request: DigitRequest) async throws -> Data {
+        do { try await gate.enter() } catch {
+            let reason = error == .queueFull ? "the server is busy (queue full)" : "the server is busy (waited too long)"
+            throw APIError(.serviceUnavailable, reason + "; try again shortly", headers: [.retryAfter: "2"])
+        }
+        defer { Task { await gate.leave() } }
+        let model = self.model
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try Self.render(model, request) })
+            }
+        }
+    }
+
+    static func render(_ model: TrainedModel, _ request: DigitRequest) throws -> Data {
+        let every = max(request.steps / 10, 1)
+        let (images, trajectory) = model.generate(labels: request.digits, guidance: request.guidance, steps: request.steps,
+                                                  seed: request.seed, recordEvery: request.trajectory ? every : 0)
+        let image: GrayImage
+        if request.trajectory {
+            // x_t from noise (left) to the final digit (right), for each requested digit.
+            let n = request.digits.count
+            var tiles: [Tensor] = []
+            for i in 0..<n {
+                for f in trajectory.frames { tiles.append(f.sample.narrow(axis: 0, start: i, length: 1)) }
+                tiles.append(images.narrow(axis: 0, start: i, length: 1))
+            }
+            image = ImageGrid.make(images: Tensor.concat(tiles, axis: 0).clamped(-1, 1).scalars, count: tiles.count, height: 28, width: 28,
+                                   columns: trajectory.frames.count + 1, range: -1...1, scale: request.scale, padding: 0)
+        } else {
+            image = ImageGrid.make(images: images.clamped(-1, 1).scalars, count: request.digits.count, height: 28, width: 28,
+                                   columns: request.digits.count, range: -1...1, scale: request.scale, padding: 0)
+        }
+        return try image.pngData()
+    }
+}

@@ -1,0 +1,106 @@
+/// The single page served at `/`: pick a digit (or type a number), set guidance, steps and seed, and see the
+/// result large and crisp; optionally watch the denoising from noise to digit.
+enum WebPage {
+    static let html = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Diffusion from Scratch: draw a digit</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 820px; color: #222; background: #fafafa; }
+  h1 { font-size: 1.5rem; margin-bottom: .2rem; }
+  p.sub { color: #666; margin-top: 0; }
+  .digits button { font-size: 1.6rem; width: 3.2rem; height: 3.2rem; margin: .15rem; border-radius: .5rem; border: 1px solid #bbb; background: white; cursor: pointer; }
+  .digits button:hover { background: #eef; }
+  .controls { display: grid; grid-template-columns: 9rem 1fr 4rem; gap: .5rem 1rem; align-items: center; margin: 1rem 0; }
+  .controls output { font-variant-numeric: tabular-nums; }
+  .row { display: flex; gap: .5rem; align-items: center; margin: .5rem 0; }
+  input[type=text], input[type=number] { font-size: 1rem; padding: .3rem .5rem; }
+  #result { margin-top: 1rem; min-height: 240px; }
+  #result img { image-rendering: pixelated; image-rendering: crisp-edges; background: black; display: block; margin: .5rem 0; max-width: 100%; }
+  #status { color: #555; font-size: .9rem; }
+  #error { color: #b00020; font-weight: 600; }
+</style>
+</head>
+<body>
+<h1>Draw a digit</h1>
+<p class="sub">A class-conditional diffusion model trained from scratch in Swift on a CPU. Pick a digit; it starts from pure noise.</p>
+
+<div class="digits" id="digits"></div>
+
+<div class="row">
+  <label for="number">Number</label>
+  <input type="text" id="number" placeholder="2026" maxlength="12" inputmode="numeric">
+  <button id="drawNumber">Draw number</button>
+</div>
+
+<div class="controls">
+  <label for="guidance">Guidance w</label>
+  <input type="range" id="guidance" min="0" max="8" step="0.5" value="2">
+  <output id="guidanceValue">2</output>
+  <label for="steps">DDIM steps</label>
+  <input type="range" id="steps" min="5" max="200" step="5" value="50">
+  <output id="stepsValue">50</output>
+  <label for="seed">Seed</label>
+  <input type="number" id="seed" min="0" value="1">
+  <button id="randomSeed" title="a new random seed">🎲</button>
+  <label for="trajectory">Watch denoising</label>
+  <input type="checkbox" id="trajectory">
+  <span></span>
+</div>
+
+<div id="result">
+  <div id="status">Press a digit.</div>
+  <div id="error"></div>
+  <img id="image" alt="" hidden>
+</div>
+
+<script>
+const $ = id => document.getElementById(id);
+for (let d = 0; d <= 9; d++) {
+  const b = document.createElement('button');
+  b.textContent = d;
+  b.onclick = () => draw(`/api/generate?digit=${d}`, 1);
+  $('digits').appendChild(b);
+}
+$('guidance').oninput = () => $('guidanceValue').textContent = $('guidance').value;
+$('steps').oninput = () => $('stepsValue').textContent = $('steps').value;
+$('randomSeed').onclick = () => $('seed').value = Math.floor(Math.random() * 1e6);
+$('drawNumber').onclick = () => {
+  const n = $('number').value.trim();
+  draw(`/api/number?digits=${encodeURIComponent(n)}`, Math.max(n.length, 1));
+};
+$('number').addEventListener('keydown', e => { if (e.key === 'Enter') $('drawNumber').click(); });
+
+async function draw(path, count) {
+  const traj = $('trajectory').checked;
+  const q = `guidance=${$('guidance').value}&steps=${$('steps').value}&seed=${$('seed').value}&scale=10` + (traj ? '&trajectory=1' : '');
+  const url = `${path}&${q}`;
+  $('status').textContent = 'Denoising…';
+  $('error').textContent = '';
+  const started = performance.now();
+  try {
+    const response = await fetch(url);
+    if (!response.ok) {
+      let message = response.statusText;
+      try { message = (await response.json()).error; } catch (_) {}
+      throw new Error(`${response.status}: ${message}`);
+    }
+    const blob = await response.blob();
+    const img = $('image');
+    img.src = URL.createObjectURL(blob);
+    img.hidden = false;
+    const ms = Math.round(performance.now() - started);
+    $('status').textContent = `${traj ? 'From noise (left) to digit (right)' : 'Done'} in ${ms} ms, seed ${response.headers.get('X-Seed')}.`;
+  } catch (e) {
+    $('status').textContent = '';
+    $('error').textContent = e.message;
+  }
+}
+</script>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,119 @@
+import Diffusion
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TensorCore
+import XCTest
+@testable import DigitServer
+
+/// The API against a tiny random conditional model (what it draws is noise; the contract is what is tested).
+final class DigitRoutesTests: XCTestCase {
+    static let model: TrainedModel = {
+        var recipe = DiffusionRecipe()
+        recipe.model.blockOutChannels = [8, 16]
+        recipe.model.layersPerBlock = 1
+        recipe.model.downBlockTypes = [.down, .attnDown]
+        recipe.model.upBlockTypes = [.attnUp, .up]
+        recipe.model.normNumGroups = 4
+        recipe.model.numClassEmbeds = 11
+        recipe.timesteps = 100
+        var rng = SeededGenerator(seed: 1)
+        return TrainedModel(model: UNet2DModel(recipe.model, rng: &rng), recipe: recipe)
+    }()
+
+    func app(maxWaiting: Int = 8) -> some ApplicationProtocol {
+        Application(router: DigitRoutes.router(service: DigitService(model: Self.model, maxWaiting: maxWaiting)))
+    }
+
+    func testEachDigitGivesAPNGOfTheRightSize() async throws {
+        try await app().test(.router) { client in
+            for digit in 0...9 {
+                try await client.execute(uri: "/api/generate?digit=\(digit)&steps=3&seed=\(digit)", method: .get) { response in
+                    XCTAssertEqual(response.status, .ok)
+                    XCTAssertEqual(response.headers[.contentType], "image/png")
+                    let image = try GrayImage(pngData: Data(buffer: response.body))
+                    XCTAssertEqual([image.width, image.height], [28, 28], "digit \(digit)")
+                }
+            }
+            try await client.execute(uri: "/api/number?digits=2026&steps=2&seed=3&scale=2", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                let image = try GrayImage(pngData: Data(buffer: response.body))
+                XCTAssertEqual([image.width, image.height], [4 * 56, 56])
+            }
+            try await client.execute(uri: "/api/generate?digit=4&steps=10&seed=3&trajectory=1", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                let image = try GrayImage(pngData: Data(buffer: response.body))
+                XCTAssertEqual(image.height, 28)
+                XCTAssertGreaterThan(image.width, 28 * 3, "a strip of several frames")
+            }
+        }
+    }
+
+    func testSameSeedSameImageOtherSeedOtherImage() async throws {
+        try await app().test(.router) { client in
+            func fetch(_ seed: Int) async throws -> Data {
+                try await client.execute(uri: "/api/generate?digit=7&steps=4&guidance=2&seed=\(seed)", method: .get) { Data(buffer: $0.body) }
+            }
+            let a = try await fetch(1), b = try await fetch(1), c = try await fetch(2)
+            XCTAssertEqual(a, b)
+            XCTAssertNotEqual(a, c)
+        }
+    }
+
+    func testBadInputGetsAJSONErrorThatSaysWhat() async throws {
+        let cases: [(String, HTTPRequest.Method, HTTPResponse.Status, String)] = [
+            ("/api/generate?digit=12", .get, .badRequest, "'digit' must be an integer 0-9"),
+            ("/api/generate?digit=seven", .get, .badRequest, "'digit' must be an integer 0-9"),
+            ("/api/generate", .get, .badRequest, "missing parameter 'digit'"),
+            ("/api/generate?digit=3&steps=0", .get, .badRequest, "'steps' must be in 1...200"),
+            ("/api/generate?digit=3&steps=abc", .get, .badRequest, "'steps' must be an integer"),
+            ("/api/generate?digit=3&steps=2.5", .get, .badRequest, "'steps' must be an integer"),
+            ("/api/generate?digit=3&guidance=nan", .get, .badRequest, "'guidance' must be a number"),
+            ("/api/generate?digit=3&guidance=-1", .get, .badRequest, "'guidance' must be in"),
+            ("/api/generate?digit=3&seed=-4", .get, .badRequest, "'seed' must be a non-negative integer"),
+            ("/api/number?digits=1234567890123", .get, .badRequest, "'digits' must be 1 to 12"),
+            ("/api/number?digits=12a", .get, .badRequest, "'digits' must be 1 to 12"),
+            ("/nope", .get, .notFound, "no such path"),
+            ("/api/generate?digit=3", .post, .methodNotAllowed, "POST is not allowed"),
+            ("/", .delete, .methodNotAllowed, "DELETE is not allowed"),
+        ]
+        try await app().test(.router) { client in
+            for (uri, method, status, message) in cases {
+                try await client.execute(uri: uri, method: method) { response in
+                    XCTAssertEqual(response.status, status, uri)
+                    XCTAssertEqual(response.headers[.contentType], "application/json; charset=utf-8", uri)
+                    let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
+                    XCTAssertTrue(body["error"]?.contains(message) ?? false, "\(uri): \(body)")
+                }
+            }
+        }
+    }
+
+    func testPageAndHealth() async throws {
+        try await app().test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                let html = String(buffer: response.body)
+                XCTAssertTrue(html.contains("<title>Diffusion from Scratch"))
+                XCTAssertTrue(html.contains("/api/generate?digit="))
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertTrue(String(buffer: response.body).contains("\"status\":\"ok\""))
+            }
+        }
+    }
+
+    func testFullQueueAnswers503WithRetryAfter() async throws {
+        // No waiting allowed: while one request samples, a second is refused at once.
+        try await app(maxWaiting: 0).test(.router) { client in
+            async let slow = client.execute(uri: "/api/generate?digit=1&steps=100&seed=1", method: .get) { $0.status }
+            try await Task.sleep(for: .milliseconds(20))
+            let refused = try await client.execute(uri: "/api/generate?digit=2&steps=100&seed=1", method: .get) { $0 }
+            let slowStatus = try await slow
+            XCTAssertEqual(slowStatus, .ok)
+            XCTAssertEqual(refused.status, .serviceUnavailable)
+            XCTAssertEqual(refused.headers[.retryAfter], "2")
+        }
+    }
+}
