@@ -74,6 +74,15 @@ $('drawNumber').onclick = () => {
 };
 $('number').addEventListener('keydown', e => { if (e.key === 'Enter') $('drawNumber').click(); });
 
+// Links like /?digit=7&guidance=2&steps=50&seed=1 (or ?number=2026) draw on load, so a result can be shared.
+const params = new URLSearchParams(location.search);
+for (const [key, id] of [['guidance', 'guidance'], ['steps', 'steps'], ['seed', 'seed']]) {
+  if (params.has(key)) { $(id).value = params.get(key); $(id).dispatchEvent(new Event('input')); }
+}
+if (params.get('trajectory') === '1') $('trajectory').checked = true;
+if (params.has('digit')) draw(`/api/generate?digit=${encodeURIComponent(params.get('digit'))}`, 1);
+else if (params.has('number')) { $('number').value = params.get('number'); $('drawNumber').click(); }
+
 async function draw(path, count) {
   const traj = $('trajectory').checked;
   const q = `guidance=${$('guidance').value}&steps=${$('steps').value}&seed=${$('seed').value}&scale=10` + (traj ? '&trajectory=1' : '');
