@@ -27,54 +27,59 @@ enum ChapterModel: String, CaseIterable {
     var isConditional: Bool { self == .conditional }
 }
 
-enum ModelBenchmarks {
-    /// Per-op time of `steps` training steps.
-    static func profile(_ which: ChapterModel, steps: Int, batch: Int = 128) -> Profiler {
-        let model = which.make()
-        let optimizer = Adam(model.parameters, learningRate: 1e-4)
+/// A chapter model with Adam and a fixed random batch: one call of `step()` is one training step.
+struct TrainingStepFixture {
+    let model: any DenoisingModel
+    let optimizer: Adam
+    let x: Tensor
+    let t: [Float]
+    let labels: [Int]?
+
+    init(_ which: ChapterModel, batch: Int) {
+        model = which.make()
+        optimizer = Adam(model.parameters, learningRate: 1e-4)
         var rng = SeededGenerator(seed: 1)
-        let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
-        let t = (0..<batch).map { _ in Float(rng.next() % 1000) }
-        let labels = which.isConditional ? (0..<batch).map { $0 % 11 } : nil
+        x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
+        t = (0..<batch).map { _ in Float(rng.next() % 1000) }
+        labels = which.isConditional ? (0..<batch).map { $0 % 11 } : nil
+        model.train()
+    }
+
+    /// Forward, backward and Adam; `profiler` (if any) is told where the optimizer's time starts.
+    func step(profiler: Profiler? = nil) {
+        profiler?.resetClock()
+        optimizer.zeroGrad()
+        let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
+        loss.backward()
+        profiler?.resetClock()
+        optimizer.step()
+        profiler?.mark("adam")
+    }
+}
+
+enum ModelBenchmarks {
+    /// Per-op time of `steps` training steps (after one untimed warm-up step).
+    static func profile(_ which: ChapterModel, steps: Int, batch: Int = 128) -> Profiler {
+        let fixture = TrainingStepFixture(which, batch: batch)
+        fixture.step()
         let profiler = Profiler()
-        for i in 0..<(steps + 1) {
-            let body = {
-                profiler.resetClock()
-                optimizer.zeroGrad()
-                let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
-                loss.backward()
-                profiler.resetClock()
-                optimizer.step()
-                profiler.mark("adam")
-            }
-            if i == 0 { body() } else { Profiler.$current.withValue(profiler) { body() } }
+        Profiler.$current.withValue(profiler) {
+            for _ in 0..<steps { fixture.step(profiler: profiler) }
         }
         return profiler
     }
 
     /// Training img/s (forward + backward + Adam, batch `batch`) and sampling img/s (forward, no graph, batch 100).
     static func run(_ which: ChapterModel, steps: Int, batch: Int = 128, sampleBatch: Int = 100) -> [Measurement] {
-        let model = which.make()
-        let optimizer = Adam(model.parameters, learningRate: 1e-4)
-        var rng = SeededGenerator(seed: 1)
-        let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
-        let t = (0..<batch).map { _ in Float(rng.next() % 1000) }
-        let labels = which.isConditional ? (0..<batch).map { $0 % 11 } : nil
-        func step() {
-            optimizer.zeroGrad()
-            let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
-            loss.backward()
-            optimizer.step()
-        }
-        model.train()
-        for _ in 0..<2 { step() }
-        let (_, trainSeconds) = timed { for _ in 0..<steps { step() } }
+        let fixture = TrainingStepFixture(which, batch: batch)
+        for _ in 0..<2 { fixture.step() }
+        let (_, trainSeconds) = timed { for _ in 0..<steps { fixture.step() } }
         let sampleLabels = which.isConditional ? (0..<sampleBatch).map { $0 % 10 } : nil
-        let forward = forwardImagesPerSecond(model, batch: sampleBatch, repeats: steps, labels: sampleLabels)
+        let forward = forwardImagesPerSecond(fixture.model, batch: sampleBatch, repeats: steps, labels: sampleLabels)
         return [
             Measurement(name: "\(which.rawValue).train", value: Double(steps * batch) / trainSeconds, unit: "img/s"),
             Measurement(name: "\(which.rawValue).sample", value: forward, unit: "img/s"),
-            Measurement(name: "\(which.rawValue).parameters", value: Double(model.parameterCount), unit: "count"),
+            Measurement(name: "\(which.rawValue).parameters", value: Double(fixture.model.parameterCount), unit: "count"),
         ]
     }
 }

@@ -45,12 +45,12 @@ struct Benchmarks: ParsableCommand {
                 continue
             }
             let m = ModelBenchmarks.run(model, steps: steps)
-            if !json { for r in m { print(String(format: "%-32@ %10.1f %@", r.name as NSString, r.value, r.unit as NSString)) } }
+            if !json { for r in m { print(row(r.name, r.value, r.unit)) } }
             results += m
         }
         if kernels {
             for k in KernelBenchmarks.run() {
-                if !json { print(String(format: "%-32@ %10.1f %@", k.name as NSString, k.value, k.unit as NSString)) }
+                if !json { print(row(k.name, k.value, k.unit)) }
                 results.append(Measurement(name: k.name, value: k.value, unit: k.unit))
             }
         }
@@ -60,9 +60,15 @@ struct Benchmarks: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted]
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
-            print(String(format: "%-32@ %10.1f MB", "peak_memory" as NSString, peakMemoryMB()))
+            print(row("peak_memory", peakMemoryMB(), "MB"))
         }
     }
+}
+
+/// One aligned line of the report.
+func row(_ name: String, _ value: Double, _ unit: String) -> String {
+    let padded = name.count >= 36 ? name : name + String(repeating: " ", count: 36 - name.count)
+    return padded + String(format: "%12.1f ", value) + unit
 }
 
 Benchmarks.main()

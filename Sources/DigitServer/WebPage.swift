@@ -45,7 +45,7 @@ enum WebPage {
   <output id="stepsValue">50</output>
   <label for="seed">Seed</label>
   <input type="number" id="seed" min="0" value="1">
-  <button id="randomSeed" title="a new random seed">🎲</button>
+  <button id="randomSeed" title="a new random seed">random</button>
   <label for="trajectory">Watch denoising</label>
   <input type="checkbox" id="trajectory">
   <span></span>

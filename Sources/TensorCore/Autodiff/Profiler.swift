@@ -32,11 +32,12 @@ public final class Profiler: @unchecked Sendable {
     /// A table of ops by total time, with their share.
     public func report(top: Int = 30) -> String {
         let total = entries.values.reduce(0) { $0 + $1.seconds }
-        var lines = [String(format: "%-28@ %9@ %7@ %8@", "op" as NSString, "seconds" as NSString, "share" as NSString, "calls" as NSString)]
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        var lines = [pad("op", 28) + "   seconds   share    calls"]
         for (op, e) in entries.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(top) {
-            lines.append(String(format: "%-28@ %9.3f %6.1f%% %8d", op as NSString, e.seconds, 100 * e.seconds / max(total, 1e-12), e.calls))
+            lines.append(pad(op, 28) + String(format: " %9.3f %6.1f%% %8d", e.seconds, 100 * e.seconds / max(total, 1e-12), e.calls))
         }
-        lines.append(String(format: "%-28@ %9.3f", "total" as NSString, total))
+        lines.append(pad("total", 28) + String(format: " %9.3f", total))
         return lines.joined(separator: "\n")
     }
 
