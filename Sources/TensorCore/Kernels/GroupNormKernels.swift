@@ -94,7 +94,7 @@ enum GroupNormKernels {
     static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = Vec(), i = 0
         while i + 16 <= n { acc += VectorMath.load(x + i); i += 16 }
-        var s = acc.sum()
+        var s = VectorMath.horizontalSum(acc)
         while i < n { s += x[i]; i += 1 }
         return s
     }
@@ -104,7 +104,7 @@ enum GroupNormKernels {
         var acc = Vec(), i = 0
         let m = Vec(repeating: mean)
         while i + 16 <= n { let d = VectorMath.load(x + i) - m; acc += d * d; i += 16 }
-        var s = acc.sum()
+        var s = VectorMath.horizontalSum(acc)
         while i < n { let d = x[i] - mean; s += d * d; i += 1 }
         return s
     }
@@ -143,7 +143,7 @@ enum GroupNormKernels {
             a2 += gp * xhat
             i += 16
         }
-        var s1 = a1.sum(), s2 = a2.sum()
+        var s1 = VectorMath.horizontalSum(a1), s2 = VectorMath.horizontalSum(a2)
         while i < n {
             let (gp, xhat) = step(Vec(repeating: x[i]), Vec(repeating: gy[i]))
             gpre[i] = gp[0]

@@ -7,24 +7,28 @@
 enum VectorMath {
     typealias Vec = SIMD16<Float>
 
+    /// (Comparisons and `replacing` compile to vector compares and blends; `clamped`, `pointwiseMax` and the
+    /// lane reductions `max()` / `sum()` of the standard library compile to scalar loops, so they are avoided.)
     @inline(__always)
     static func exp(_ x: Vec) -> Vec {
-        let tiny = x .< Vec(repeating: -87.3)
-        let xc = x.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.7))
+        let (lo, hi) = (Vec(repeating: -87.3), Vec(repeating: 88.7))
+        let tiny = x .< lo
+        var xc = x.replacing(with: lo, where: tiny)
+        xc = xc.replacing(with: hi, where: xc .> hi)
         // n = round(x log2(e)) via the 1.5 * 2^23 trick: adding it leaves n in the low mantissa bits.
         let magic = Vec(repeating: 12_582_912)
-        let shifted = xc * Vec(repeating: 1.442_695_04) + magic
+        let shifted = magic.addingProduct(xc, Vec(repeating: 1.442_695_04))
         let n = shifted - magic
         // r = x - n ln2, with ln2 split in a high and a low part for accuracy.
-        var r = xc - n * Vec(repeating: 0.693_359_375)
-        r = r - n * Vec(repeating: -2.121_944_4e-4)
+        var r = xc.addingProduct(n, Vec(repeating: -0.693_359_375))
+        r = r.addingProduct(n, Vec(repeating: 2.121_944_4e-4))
         var p = Vec(repeating: 1.987_569_15e-4)
-        p = p * r + Vec(repeating: 1.398_199_95e-3)
-        p = p * r + Vec(repeating: 8.333_451_9e-3)
-        p = p * r + Vec(repeating: 4.166_579_59e-2)
-        p = p * r + Vec(repeating: 1.666_666_55e-1)
-        p = p * r + Vec(repeating: 5.000_000_12e-1)
-        p = p * (r * r) + r + Vec(repeating: 1)
+        p = Vec(repeating: 1.398_199_95e-3).addingProduct(p, r)
+        p = Vec(repeating: 8.333_451_9e-3).addingProduct(p, r)
+        p = Vec(repeating: 4.166_579_59e-2).addingProduct(p, r)
+        p = Vec(repeating: 1.666_666_55e-1).addingProduct(p, r)
+        p = Vec(repeating: 5.000_000_12e-1).addingProduct(p, r)
+        p = (r + Vec(repeating: 1)).addingProduct(p, r * r)
         // 2^n: n + 127 in the exponent field. The low bits of `shifted` hold n (two's complement).
         let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
         let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Vec.self)
@@ -47,7 +51,7 @@ enum VectorMath {
             acc += e
             i += 16
         }
-        var sum = acc.sum()
+        var sum = horizontalSum(acc)
         while i < n { out[i] = exp(x[i] - shift); sum += out[i]; i += 1 }
         return sum
     }
@@ -57,8 +61,8 @@ enum VectorMath {
     static func max(_ x: UnsafePointer<Float>, count n: Int) -> Float {
         var m = Vec(repeating: -.infinity)
         var i = 0
-        while i + 16 <= n { m = pointwiseMax(m, load(x + i)); i += 16 }
-        var result = m.max()
+        while i + 16 <= n { let v = load(x + i); m = m.replacing(with: v, where: v .> m); i += 16 }
+        var result = horizontalMax(m)
         while i < n { result = Swift.max(result, x[i]); i += 1 }
         return result
     }
@@ -71,6 +75,23 @@ enum VectorMath {
     static func siluDerivative(_ x: Vec) -> Vec {
         let s = 1 / (1 + exp(-x))
         return s * (1 + x * (1 - s))
+    }
+
+    /// Lanes added pairwise (8 + 8, 4 + 4, 2 + 2, 1 + 1): a fixed order, four vector adds.
+    @inline(__always)
+    static func horizontalSum(_ v: Vec) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+
+    @inline(__always)
+    static func horizontalMax(_ v: Vec) -> Float {
+        let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+        let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
+        let c = b.lowHalf.replacing(with: b.highHalf, where: b.highHalf .> b.lowHalf)
+        return Swift.max(c[0], c[1])
     }
 
     @inline(__always)
