@@ -81,39 +81,46 @@ func vectorMap(_ a: Tensor, _ b: Tensor, _ f: (SIMD16<Float>, SIMD16<Float>) -> 
 }
 
 extension Tensor {
+    // The pullbacks capture only what the rule needs (shapes, flags, the operand values for mul/div), never the
+    // operand tensors themselves: that would keep their storage alive until backward for nothing.
+
     // d(a + b) = da + db
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, +)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         return record("add", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? g.sumToShape(b.shape) : nil]
+            [aGrad ? g.sumToShape(aShape) : nil, bGrad ? g.sumToShape(bShape) : nil]
         }
     }
 
     // d(a - b) = da - db
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, -)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         return record("sub", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? unaryMap(g, -).sumToShape(b.shape) : nil]
+            [aGrad ? g.sumToShape(aShape) : nil, bGrad ? unaryMap(g, -).sumToShape(bShape) : nil]
         }
     }
 
     // d(a * b) = b da + a db
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, *)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         let (av, bv) = (a.detached, b.detached)
         return record("mul", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? broadcastBinary(g, bv, *).sumToShape(a.shape) : nil,
-             b.requiresGrad ? broadcastBinary(g, av, *).sumToShape(b.shape) : nil]
+            [aGrad ? broadcastBinary(g, bv, *).sumToShape(aShape) : nil,
+             bGrad ? broadcastBinary(g, av, *).sumToShape(bShape) : nil]
         }
     }
 
     // d(a / b) = da / b - a db / b^2
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, /)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         let (av, bv) = (a.detached, b.detached)
         return record("div", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? broadcastBinary(g, bv, /).sumToShape(a.shape) : nil,
-             b.requiresGrad ? broadcastBinary(broadcastBinary(g, av, *), broadcastBinary(bv, bv, *), { -$0 / $1 }).sumToShape(b.shape) : nil]
+            [aGrad ? broadcastBinary(g, bv, /).sumToShape(aShape) : nil,
+             bGrad ? broadcastBinary(broadcastBinary(g, av, *), broadcastBinary(bv, bv, *), { -$0 / $1 }).sumToShape(bShape) : nil]
         }
     }
 
