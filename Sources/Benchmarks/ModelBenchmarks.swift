@@ -37,8 +37,9 @@ enum ModelBenchmarks {
         let t = (0..<batch).map { _ in Float(rng.next() % 1000) }
         let labels = which.isConditional ? (0..<batch).map { $0 % 11 } : nil
         let profiler = Profiler()
+        let pool = StoragePool()   // as TrainingSession: tensor memory reused across steps
         for i in 0..<(steps + 1) {
-            let body = {
+            let body = { StoragePool.$current.withValue(pool) {
                 profiler.resetClock()
                 optimizer.zeroGrad()
                 let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
@@ -46,7 +47,7 @@ enum ModelBenchmarks {
                 profiler.resetClock()
                 optimizer.step()
                 profiler.mark("adam")
-            }
+            } }
             if i == 0 { body() } else { Profiler.$current.withValue(profiler) { body() } }
         }
         return profiler
@@ -60,11 +61,14 @@ enum ModelBenchmarks {
         let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
         let t = (0..<batch).map { _ in Float(rng.next() % 1000) }
         let labels = which.isConditional ? (0..<batch).map { $0 % 11 } : nil
+        let pool = StoragePool()   // as TrainingSession: tensor memory reused across steps
         func step() {
-            optimizer.zeroGrad()
-            let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
-            loss.backward()
-            optimizer.step()
+            StoragePool.$current.withValue(pool) {
+                optimizer.zeroGrad()
+                let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
+                loss.backward()
+                optimizer.step()
+            }
         }
         model.train()
         for _ in 0..<2 { step() }

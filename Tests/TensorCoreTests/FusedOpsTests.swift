@@ -143,3 +143,29 @@ final class FusedOpsTests: XCTestCase {
         for j in 0..<196 { XCTAssertEqual(s.scalars[300 * 196 + j], e[j] / z, accuracy: 1e-6) }
     }
 }
+
+/// Tensor memory reused through a bound `StoragePool`.
+final class StoragePoolTests: XCTestCase {
+    func testLargeBlocksAreReusedAndSmallOnesAreNot() {
+        let pool = StoragePool()
+        StoragePool.$current.withValue(pool) {
+            var first: UnsafeMutablePointer<Float>?
+            do {
+                let t = Tensor.full([StoragePool.minimumCount], 3)
+                first = t.storage.pointer
+            }
+            XCTAssertEqual(pool.cachedBytes, StoragePool.minimumCount * 4, "a freed large tensor waits in the pool")
+            let again = Tensor.zeros([StoragePool.minimumCount])
+            XCTAssertEqual(again.storage.pointer, first, "the same size gets the same block back")
+            XCTAssertEqual(pool.cachedBytes, 0)
+            XCTAssertEqual(again.scalars.max(), 0, "zeros are zeros even in a reused block")
+            _ = Tensor.ones([16])
+            XCTAssertEqual(pool.cachedBytes, 0, "small tensors bypass the pool")
+        }
+        // Storage from the pool goes back when freed, even after the binding ended; new storage outside it does not.
+        let cached = pool.cachedBytes
+        XCTAssertEqual(cached, StoragePool.minimumCount * 4)
+        _ = Tensor.ones([StoragePool.minimumCount])
+        XCTAssertEqual(pool.cachedBytes, cached)
+    }
+}
