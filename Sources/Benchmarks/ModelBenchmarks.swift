@@ -34,6 +34,8 @@ struct TrainingStepFixture {
     let x: Tensor
     let t: [Float]
     let labels: [Int]?
+    /// As in TrainingSession: tensor memory reused across steps.
+    let pool = StoragePool()
 
     init(_ which: ChapterModel, batch: Int) {
         model = which.make()
@@ -47,13 +49,15 @@ struct TrainingStepFixture {
 
     /// Forward, backward and Adam; `profiler` (if any) is told where the optimizer's time starts.
     func step(profiler: Profiler? = nil) {
-        profiler?.resetClock()
-        optimizer.zeroGrad()
-        let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
-        loss.backward()
-        profiler?.resetClock()
-        optimizer.step()
-        profiler?.mark("adam")
+        StoragePool.$current.withValue(pool) {
+            profiler?.resetClock()
+            optimizer.zeroGrad()
+            let loss = Tensor.mseLoss(model(x, timesteps: t, classLabels: labels), x)
+            loss.backward()
+            profiler?.resetClock()
+            optimizer.step()
+            profiler?.mark("adam")
+        }
     }
 }
 

@@ -9,9 +9,11 @@ public func forwardImagesPerSecond(_ model: some DenoisingModel, batch: Int = 10
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
+    let pool = StoragePool()   // as sampleImages: activations reuse memory from one call to the next
+    func forward() { StoragePool.$current.withValue(pool) { _ = model(x, timesteps: t, classLabels: labels) } }
     return withoutGrad {
-        _ = model(x, timesteps: t, classLabels: labels)      // warm-up
-        let (_, seconds) = timed { for _ in 0..<repeats { _ = model(x, timesteps: t, classLabels: labels) } }
+        forward()      // warm-up
+        let (_, seconds) = timed { for _ in 0..<repeats { forward() } }
         return Double(batch * repeats) / seconds
     }
 }

@@ -33,14 +33,11 @@ public final class AttentionBlock: Module {
     /// x: `[N, C, H, W]` -> `[N, C, H, W]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (n, c, hgt, wid) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let tokens = hgt * wid, headDim = c / heads
+        let tokens = hgt * wid
         let h = groupNorm(x).reshaped([n, c, tokens]).transposed(1, 2)        // [N, T, C]
-        // [N, T, C] -> [N * heads, T, headDim]
-        func splitHeads(_ t: Tensor) -> Tensor {
-            t.reshaped([n, tokens, heads, headDim]).permuted([0, 2, 1, 3]).reshaped([n * heads, tokens, headDim])
-        }
-        let a = scaledDotProductAttention(query: splitHeads(toQ(h)), key: splitHeads(toK(h)), value: splitHeads(toV(h)))
-        let merged = a.reshaped([n, heads, tokens, headDim]).permuted([0, 2, 1, 3]).reshaped([n, tokens, c])
+        // Per head of `headDim` channels (the heads read straight from the [N, T, C] projections):
+        // a = softmax(q k^T / sqrt(headDim)) v, merged back to [N, T, C].
+        let merged = multiHeadAttention(query: toQ(h), key: toK(h), value: toV(h), heads: heads)
         let out = toOut[0](merged).transposed(1, 2).reshaped([n, c, hgt, wid])
         return x + out
     }

@@ -38,10 +38,10 @@ public final class ResnetBlock2D: Module {
 
     /// x: `[N, Cin, H, W]`, temb: `[N, tembChannels]` -> `[N, Cout, H, W]`.
     public func callAsFunction(_ x: Tensor, temb: Tensor) -> Tensor {
-        var h = conv1(norm1(x).silu())
+        var h = conv1(norm1(x, thenSiLU: true))             // silu(norm1(x)), fused
         let t = timeEmbProj(temb.silu())                     // [N, Cout]
         h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])   // per sample, per channel
-        h = conv2(dropout(norm2(h).silu()))
+        h = conv2(dropout(norm2(h, thenSiLU: true)))
         return (convShortcut.map { $0(x) } ?? x) + h
     }
 }

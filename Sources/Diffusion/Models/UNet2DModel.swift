@@ -88,6 +88,6 @@ public final class UNet2DModel: DenoisingModel {
         }
         h = midBlock(h, temb: emb)
         for block in upBlocks.items { h = block(h, skips: &skips, temb: emb) }
-        return convOut(convNormOut(h).silu())
+        return convOut(convNormOut(h, thenSiLU: true))     // conv_out(silu(norm(h)))
     }
 }

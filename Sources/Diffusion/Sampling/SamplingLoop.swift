@@ -22,16 +22,18 @@ public func sampleImages(model: some DenoisingModel, sampler: any Sampler, shape
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
+    let pool = StoragePool()
     return withoutGrad {
         var x = Tensor.randomNormal(shape, using: &rng)
         var trajectory = SamplingTrajectory()
         let steps = sampler.timesteps
         for (i, t) in steps.enumerated() {
-            let eps: Tensor
-            if let guidance, let labels {
-                eps = guidance.predictNoise(model, x: x, t: t, labels: labels)
-            } else {
-                eps = model(x, timesteps: Array(repeating: Float(t), count: shape[0]), classLabels: labels)
+            // The model's activations reuse the same memory at every step (see StoragePool).
+            let eps: Tensor = StoragePool.$current.withValue(pool) {
+                if let guidance, let labels {
+                    return guidance.predictNoise(model, x: x, t: t, labels: labels)
+                }
+                return model(x, timesteps: Array(repeating: Float(t), count: shape[0]), classLabels: labels)
             }
             let noise = sampler.isStochastic && t > 0 ? Tensor.randomNormal(shape, using: &rng) : nil
             let (next, x0) = sampler.step(eps: eps, t: t, sample: x, noise: noise)

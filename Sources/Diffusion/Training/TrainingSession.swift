@@ -26,6 +26,8 @@ public final class TrainingSession<Model: Module> {
     public let dropout: RandomSource
     public private(set) var step = 0
     public private(set) var losses: [Float] = []
+    /// Memory of large tensors, reused from step to step (see `StoragePool`).
+    let storagePool = StoragePool()
 
     public init(model: Model, optimizer: Adam, schedule: LearningRateSchedule, ema: EMA?, rng: SeededGenerator, dropout: RandomSource) {
         self.model = model
@@ -39,6 +41,10 @@ public final class TrainingSession<Model: Module> {
     /// One optimization step on the loss that `lossFunction` records. Returns the loss value.
     @discardableResult
     public func train(_ lossFunction: (Model, inout SeededGenerator) -> Tensor) throws -> Float {
+        try StoragePool.$current.withValue(storagePool) { try trainStep(lossFunction) }
+    }
+
+    private func trainStep(_ lossFunction: (Model, inout SeededGenerator) -> Tensor) throws -> Float {
         model.train()
         optimizer.learningRate = schedule.rate(at: step)
         let loss = lossFunction(model, &rng)

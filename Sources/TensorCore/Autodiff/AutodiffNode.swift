@@ -37,12 +37,11 @@ final class AutodiffNode {
         let src = g.storage.pointer
         if ownsGrad {
             let dst = current.storage.pointer
-            for i in 0..<current.count { dst[i] += src[i] }
-        } else {
-            let a = current.storage.pointer
-            grad = Tensor(shape: current.shape) { out in
-                for i in 0..<out.count { out[i] = a[i] + src[i] }
+            Parallel.forEachChunk(current.count) { range in
+                for i in range { dst[i] += src[i] }
             }
+        } else {
+            grad = broadcastBinary(current, g, +)
             ownsGrad = true
         }
     }

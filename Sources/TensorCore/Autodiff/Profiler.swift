@@ -52,6 +52,7 @@ public final class Profiler: @unchecked Sendable {
             case "conv2d", "convTranspose2d": category = "convolution"
             case "matmul": category = "matmul (linear, attention)"
             case "softmax", "logSoftmax": category = "softmax"
+            case "attention": category = "attention (fused)"
             case "groupNorm": category = "group norm"
             case "permute", "reshape", "concat", "narrow", "gather": category = "data movement"
             default: category = "elementwise and reductions"

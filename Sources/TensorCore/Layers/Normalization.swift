@@ -18,14 +18,30 @@ public final class GroupNorm: Module {
 
     public var ownParameters: [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
 
-    /// x: `[N, C, H, W]` (or `[N, C, L]`) -> same shape.
+    /// x: `[N, C, H, W]` (or `[N, C, L]`) -> same shape. One fused primitive (Ops/GroupNorm.swift);
+    /// `composed(_:)` below is the same function built from primitives.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let c = x.shape[1]
-        precondition(c == weight.shape[0], "GroupNorm: input has \(c) channels, layer has \(weight.shape[0])")
+        checkChannels(x)
+        return Tensor.groupNorm(x, weight: weight.value, bias: bias.value, groups: groups, eps: eps)
+    }
+
+    /// silu(self(x)) in one pass, for the "normalize, then activate" pattern of ResNet blocks.
+    public func callAsFunction(_ x: Tensor, thenSiLU: Bool) -> Tensor {
+        checkChannels(x)
+        return Tensor.groupNorm(x, weight: weight.value, bias: bias.value, groups: groups, eps: eps, silu: thenSiLU)
+    }
+
+    /// The definition: normalize each group, then scale and shift each channel.
+    public func composed(_ x: Tensor) -> Tensor {
+        checkChannels(x)
         let xhat = x.groupNormalized(groups: groups, eps: eps)
-        var affine = [1, c]
+        var affine = [1, x.shape[1]]
         affine += Array(repeating: 1, count: x.rank - 2)
         return xhat * weight.value.reshaped(affine) + bias.value.reshaped(affine)
+    }
+
+    private func checkChannels(_ x: Tensor) {
+        precondition(x.rank >= 2 && x.shape[1] == weight.shape[0], "GroupNorm: input \(x.shape) does not have \(weight.shape[0]) channels")
     }
 }
 

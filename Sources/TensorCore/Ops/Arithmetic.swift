@@ -4,19 +4,23 @@
 /// scales each sample. The gradient of a broadcast input is the output gradient summed back to its shape.
 
 /// Applies `f` elementwise with broadcasting. Not recorded; the ops below add their gradient rules.
+/// Large tensors are split over the cores (each element is computed once, so the split changes nothing).
 @inline(__always)
 func broadcastBinary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
     let pa = a.storage.pointer, pb = b.storage.pointer
     if a.shape == b.shape {
         return Tensor(shape: a.shape) { out in
-            for i in 0..<out.count { out[i] = f(pa[i], pb[i]) }
+            let po = out.baseAddress!
+            Parallel.forEachChunk(out.count) { range in
+                for i in range { po[i] = f(pa[i], pb[i]) }
+            }
         }
     }
     let shape = broadcastShape(a.shape, b.shape)
     let loop = StridedLoop(shape: shape, strides: [rowMajorStrides(shape), broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)])
     return Tensor(shape: shape) { out in
         let po = out.baseAddress!
-        loop.forEachRun { oo, oa, ob, n, so, sa, sb in
+        loop.forEachRunInParallel { oo, oa, ob, n, so, sa, sb in
             if sa == 1 && sb == 1 {
                 for j in 0..<n { po[oo + j] = f(pa[oa + j], pb[ob + j]) }
             } else if sa == 1 && sb == 0 {
@@ -32,49 +36,91 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> 
     }
 }
 
-/// Applies `f` to every element. Not recorded.
+/// Applies `f` to every element, split over the cores for large tensors. Not recorded.
 @inline(__always)
 func unaryMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
     let px = x.storage.pointer
     return Tensor(shape: x.shape) { out in
-        for i in 0..<out.count { out[i] = f(px[i]) }
+        let po = out.baseAddress!
+        Parallel.forEachChunk(out.count) { range in
+            for i in range { po[i] = f(px[i]) }
+        }
+    }
+}
+
+/// `unaryMap` for a function written on 16 lanes (`VectorMath`): exact same values whatever the split, since
+/// every element goes through the same vector code (the tail is padded to a full vector).
+@inline(__always)
+func vectorMap(_ x: Tensor, _ f: (SIMD16<Float>) -> SIMD16<Float>) -> Tensor {
+    vectorMap(x, x) { a, _ in f(a) }
+}
+
+/// Elementwise f(a, b) of two same-shape tensors on 16 lanes at a time.
+@inline(__always)
+func vectorMap(_ a: Tensor, _ b: Tensor, _ f: (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>) -> Tensor {
+    precondition(a.shape == b.shape, "vectorMap: shapes \(a.shape) and \(b.shape) differ")
+    let pa = a.storage.pointer, pb = b.storage.pointer
+    return Tensor(shape: a.shape) { out in
+        let po = out.baseAddress!
+        // Chunks of whole vectors, so a chunk boundary never splits one.
+        let vectors = (out.count + 15) / 16
+        Parallel.forEachChunk(vectors, grain: 2048) { range in
+            for v in range {
+                let i = v * 16
+                if i + 16 <= out.count {
+                    VectorMath.store(f(VectorMath.load(pa + i), VectorMath.load(pb + i)), po + i)
+                } else {
+                    var va = SIMD16<Float>(), vb = SIMD16<Float>()
+                    for j in i..<out.count { va[j - i] = pa[j]; vb[j - i] = pb[j] }
+                    let r = f(va, vb)
+                    for j in i..<out.count { po[j] = r[j - i] }
+                }
+            }
+        }
     }
 }
 
 extension Tensor {
+    // The pullbacks capture only what the rule needs (shapes, flags, the operand values for mul/div), never the
+    // operand tensors themselves: that would keep their storage alive until backward for nothing.
+
     // d(a + b) = da + db
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, +)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         return record("add", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? g.sumToShape(b.shape) : nil]
+            [aGrad ? g.sumToShape(aShape) : nil, bGrad ? g.sumToShape(bShape) : nil]
         }
     }
 
     // d(a - b) = da - db
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, -)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         return record("sub", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? unaryMap(g, -).sumToShape(b.shape) : nil]
+            [aGrad ? g.sumToShape(aShape) : nil, bGrad ? unaryMap(g, -).sumToShape(bShape) : nil]
         }
     }
 
     // d(a * b) = b da + a db
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, *)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         let (av, bv) = (a.detached, b.detached)
         return record("mul", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? broadcastBinary(g, bv, *).sumToShape(a.shape) : nil,
-             b.requiresGrad ? broadcastBinary(g, av, *).sumToShape(b.shape) : nil]
+            [aGrad ? broadcastBinary(g, bv, *).sumToShape(aShape) : nil,
+             bGrad ? broadcastBinary(g, av, *).sumToShape(bShape) : nil]
         }
     }
 
     // d(a / b) = da / b - a db / b^2
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, /)
+        let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         let (av, bv) = (a.detached, b.detached)
         return record("div", inputs: [a, b], output: out) { g in
-            [a.requiresGrad ? broadcastBinary(g, bv, /).sumToShape(a.shape) : nil,
-             b.requiresGrad ? broadcastBinary(broadcastBinary(g, av, *), broadcastBinary(bv, bv, *), { -$0 / $1 }).sumToShape(b.shape) : nil]
+            [aGrad ? broadcastBinary(g, bv, /).sumToShape(aShape) : nil,
+             bGrad ? broadcastBinary(broadcastBinary(g, av, *), broadcastBinary(bv, bv, *), { -$0 / $1 }).sumToShape(bShape) : nil]
         }
     }
 

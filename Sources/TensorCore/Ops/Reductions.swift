@@ -7,7 +7,7 @@ extension Tensor {
         let src = storage.pointer
         return Tensor(shape: target) { out in
             let dst = out.baseAddress!
-            loop.forEachRun { oo, oi, _, n, so, si, _ in
+            loop.forEachRunInParallel { oo, oi, _, n, so, si, _ in
                 for j in 0..<n { dst[oo + j * so] = src[oi + j * si] }
             }
         }

@@ -29,7 +29,7 @@ extension Tensor {
         let src = storage.pointer
         return Tensor(shape: newShape) { out in
             let dst = out.baseAddress!
-            loop.forEachRun { oo, oi, _, n, so, si, _ in
+            loop.forEachRunInParallel { oo, oi, _, n, so, si, _ in
                 for j in 0..<n { dst[oo + j * so] = src[oi + j * si] }
             }
         }
@@ -56,20 +56,27 @@ extension Tensor {
         let total = inners.reduce(0, +)
         var shape = tensors[0].shape
         shape[axis] = tensors.map { $0.shape[axis] }.reduce(0, +)
+        let sources = tensors.map { UnsafePointer($0.storage.pointer) }
         let out = Tensor(shape: shape) { out in
-            var offset = 0
-            for (t, inner) in zip(tensors, inners) {
-                let src = t.storage.pointer
-                for o in 0..<outer { (out.baseAddress! + o * total + offset).update(from: src + o * inner, count: inner) }
-                offset += inner
+            let dst = out.baseAddress!
+            // Each outer index o (e.g. a sample) is one output block: split them over the cores.
+            Parallel.forEachChunk(outer, grain: Swift.max(1, 32_768 / Swift.max(total, 1))) { range in
+                for o in range {
+                    var offset = 0
+                    for (src, inner) in zip(sources, inners) {
+                        (dst + o * total + offset).update(from: src + o * inner, count: inner)
+                        offset += inner
+                    }
+                }
             }
         }
         let sizes = tensors.map { $0.shape[axis] }
+        let needsGrad = tensors.map(\.requiresGrad)   // not the tensors: their storage need not live until backward
         return record("concat", inputs: tensors, output: out) { g in
             var start = 0
-            return zip(tensors, sizes).map { t, size in
+            return zip(needsGrad, sizes).map { needed, size in
                 defer { start += size }
-                return t.requiresGrad ? g.narrowRaw(axis: axis, start: start, length: size) : nil
+                return needed ? g.narrowRaw(axis: axis, start: start, length: size) : nil
             }
         }
     }
@@ -100,8 +107,11 @@ extension Tensor {
         let inner = shape[(axis + 1)...].reduce(1, *)
         let src = storage.pointer, size = shape[axis]
         return Tensor(shape: newShape) { out in
-            for o in 0..<outer {
-                (out.baseAddress! + o * length * inner).update(from: src + (o * size + start) * inner, count: length * inner)
+            let dst = out.baseAddress!
+            Parallel.forEachChunk(outer, grain: Swift.max(1, 32_768 / Swift.max(length * inner, 1))) { range in
+                for o in range {
+                    (dst + o * length * inner).update(from: src + (o * size + start) * inner, count: length * inner)
+                }
             }
         }
     }

@@ -1,0 +1,52 @@
+import Foundation
+
+/// A tiny parallel-for over the machine's cores (two here), for the memory-bound passes outside the GEMM and
+/// convolution kernels: elementwise maps, reductions, softmax, normalization, attention.
+///
+/// Rules that keep results identical from run to run, whatever the thread timing:
+/// - the chunks of a range depend only on its size (never on which thread runs first);
+/// - every output element is written by exactly one chunk;
+/// - a reduction over chunks (`chunkedSum`-style code) keeps one partial result per chunk and combines the
+///   partials afterwards in chunk order, on one thread.
+/// Small ranges run on the calling thread: waking the second core costs a few microseconds.
+enum Parallel {
+    /// Cores to use: at most 2 (the machine this course targets); 1 on a single-core machine.
+    static let cores = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// The fixed chunks of `0..<count`: `chunkCount(count, grain)` pieces of (nearly) equal size.
+    /// `grain` is the least work (in items) worth a chunk of its own.
+    static func chunkCount(_ count: Int, grain: Int) -> Int {
+        guard count > 0 else { return 0 }
+        return max(1, min(cores, count / max(grain, 1)))
+    }
+
+    /// Chunk `i` of `chunks` over `0..<count`.
+    @inline(__always)
+    static func chunk(_ i: Int, of chunks: Int, count: Int) -> Range<Int> {
+        (count * i / chunks)..<(count * (i + 1) / chunks)
+    }
+
+    /// Calls `body(range)` on the chunks of `0..<count`, concurrently when there are several.
+    /// `body` must only write memory that belongs to its own range (distinct outputs per chunk).
+    static func forEachChunk(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> Void) {
+        let chunks = chunkCount(count, grain: grain)
+        if chunks <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        // `body` captures raw pointers, which are not Sendable. Each chunk touches disjoint outputs, which is
+        // what makes handing it to worker threads sound; the box says so to the compiler.
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
+                task.value(chunk(i, of: chunks, count: count))
+            }
+        }
+    }
+}
+
+/// Wraps a value that is shared across threads under a rule the compiler cannot check (disjoint writes).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
