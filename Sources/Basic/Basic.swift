@@ -91,7 +91,7 @@ struct Basic: ParsableCommand {
             }
         }
 
-        // 5. The weights and the numbers, for chapter 2's comparison.
+        // 5. The weights, and the run's numbers (summary.json) for the record.
         var checkpoint = model.stateDictFile()
         checkpoint.metadata = ["model": "BasicUNet", "steps": String(session.step), "seed": String(common.seed)]
         try checkpoint.write(to: out.appendingPathComponent("basic.safetensors"))

@@ -187,7 +187,7 @@ public struct LineChart: Sendable {
             let rowTop = y + 5 + row * rowHeight
             let middle = Double(rowTop + BitmapFont.glyphHeight / 2)
             image.drawLine(from: (Double(x + 8), middle), to: (Double(x + 8 + swatch), middle),
-                           color: colors[index], width: max(2, series[index].lineWidth))
+                           color: colors[index], width: max(2, series[index].lineWidth), opacity: max(series[index].opacity, 0.35))
             image.drawText(series[index].name, x: x + 8 + swatch + 6, y: rowTop, color: ink)
         }
     }

@@ -20,5 +20,5 @@ public func lossCurve(title: String, series: [(name: String, losses: [Float])], 
         lines.append(raw)
         lines.append(raw.smoothed(factor: 0.95, name: "\(s.name) (smoothed)", color: color, lineWidth: 2))
     }
-    return LineChart(title: title, xLabel: "step", yLabel: "loss", series: lines, logY: logY).render(width: 720, height: 420)
+    return LineChart(title: title, xLabel: "step", yLabel: logY ? "loss (log scale)" : "loss", series: lines, logY: logY).render(width: 720, height: 420)
 }

@@ -10,6 +10,7 @@ import TensorCore
 ///
 /// 5x5 convolutions with padding 2 keep the size; SiLU follows every convolution. Parameter names
 /// (`down_layers.0.weight`, ...) match the PyTorch module, so its state_dict loads as it is.
+/// Explained in Chapters/01-Basic.md.
 public final class BasicUNet: DenoisingModel {
     public let downLayers: ModuleList<Conv2d>
     public let upLayers: ModuleList<Conv2d>
