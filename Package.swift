@@ -46,6 +46,8 @@ let package = Package(
             swiftSettings: fast),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
+        // Runs the chapter executables with bad input: a clear message and a non-zero exit, never a crash.
+        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional"]),
         .testTarget(
             name: "DigitServerTests",
             dependencies: ["DigitServer", "Diffusion", "TensorCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),

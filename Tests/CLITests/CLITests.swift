@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+
+/// The chapter executables, run as a user would, with bad input.
+final class CLITests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Runs a built executable; returns (exit status, stdout + stderr).
+    func run(_ product: String, _ arguments: [String]) throws -> (Int32, String) {
+        let binary = Self.root.appendingPathComponent(".build/debug/\(product)")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("\(binary.path) is not built (run through swift test)")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = Self.root
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    func assertFails(_ product: String, _ arguments: [String], saying message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (status, output) = try run(product, arguments)
+        XCTAssertNotEqual(status, 0, "\(product) \(arguments) should fail", file: file, line: line)
+        XCTAssertLessThan(status, 128, "\(product) \(arguments) crashed (signal): \(output)", file: file, line: line)
+        XCTAssertTrue(output.contains(message), "\(product) \(arguments): expected '\(message)' in:\n\(output)", file: file, line: line)
+    }
+
+    func testConditionalRejectsBadArguments() throws {
+        try assertFails("Conditional", ["generate", "--digit", "12"], saying: "--digit must be 0-9, got 12")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--steps=-5"], saying: "--steps must be in 1...1000")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--guidance", "nan"], saying: "--guidance must be in 0...20")
+        try assertFails("Conditional", ["generate", "--number", "20x6"], saying: "--number must be 1 to 32 digits")
+        try assertFails("Conditional", ["generate"], saying: "give exactly one of --digit D, --number N or --sweep")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--out", "x.jpg"], saying: "--out must name a .png file")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--checkpoint", "no/such/file.safetensors"],
+                        saying: "no/such/file.safetensors")
+        try assertFails("Conditional", ["serve", "--port", "70000"], saying: "--port must be in 1...65535")
+        try assertFails("Conditional", ["evaluate", "--per-class", "1"], saying: "--per-class must be in 2...2000")
+    }
+
+    func testAMismatchedCheckpointIsNamed() throws {
+        // The classifier's weights are a safetensors file, but not a diffusion model.
+        try assertFails("Conditional", ["generate", "--digit", "1", "--checkpoint", "Checkpoints/mnist-classifier.safetensors"],
+                        saying: "mnist-classifier.safetensors: not a training checkpoint of this project (metadata 'recipe' missing)")
+        // A corrupt file: a typed error naming it, not a crash.
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID().uuidString).safetensors")
+        try Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3]).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        try assertFails("Conditional", ["generate", "--digit", "1", "--checkpoint", bad.path], saying: bad.lastPathComponent)
+    }
+
+    func testTrainingCommandsRejectBadArguments() throws {
+        try assertFails("Basic", ["--epochs", "0"], saying: "--epochs must be at least 1")
+        try assertFails("Basic", ["--lr=-1"], saying: "--lr must be a positive number")
+        try assertFails("Basic", ["--data", "/no/such/dir"], saying: "/no/such/dir")
+        try assertFails("UNet2D", ["--channels", "32,abc"], saying: "--channels must be positive integers")
+        try assertFails("UNet2D", ["--groups", "5"], saying: "--groups 5 must divide every channel count")
+        try assertFails("DDPM", ["train", "--timesteps", "3"], saying: "--timesteps must be in 10...10000")
+        try assertFails("DDPM", ["train", "--resume", "/no/such/checkpoint.safetensors"], saying: "/no/such/checkpoint.safetensors")
+        try assertFails("DDPM", ["sample", "--count", "0"], saying: "--count must be in 1...1024")
+    }
+
+    func testHelpExplainsEachCommand() throws {
+        for (product, args, phrase) in [("Basic", ["--help"], "Chapter 1"), ("UNet2D", ["--help"], "Chapter 2"),
+                                        ("DDPM", ["--help"], "Chapter 3"), ("Conditional", ["--help"], "Chapter 4"),
+                                        ("Conditional", ["generate", "--help"], "--digit")] {
+            let (status, output) = try run(product, args)
+            XCTAssertEqual(status, 0, "\(product) \(args)")
+            XCTAssertTrue(output.contains(phrase), "\(product) \(args): \(output.prefix(300))")
+        }
+    }
+}
