@@ -89,9 +89,32 @@ enum ModelBenchmarks {
 }
 
 /// Peak resident memory of this process so far (VmHWM), in MB.
-func peakMemoryMB() -> Double {
+func peakMemoryMB() -> Double { procStatusMB("VmHWM:") }
+
+/// Resident memory now (VmRSS), in MB.
+func residentMemoryMB() -> Double { procStatusMB("VmRSS:") }
+
+func procStatusMB(_ key: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
           let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
     return kb / 1024
+}
+
+enum SamplingMemory {
+    /// Resident memory after 10 and after `steps` sampling steps of the conditional model with guidance
+    /// (batch 100): a leak or a graph kept per step shows up as growth.
+    static func run(steps: Int = 200) -> [Measurement] {
+        var rng = SeededGenerator(seed: 0)
+        let model = UNet2DModel(UNetPreset.cpu.config(classes: 11), rng: &rng)
+        let sampler = DDIMSampler(schedule: NoiseSchedule(.linear), inferenceSteps: steps)
+        var after10 = 0.0
+        _ = sampleImages(model: model, sampler: sampler, shape: [100, 1, 28, 28], labels: (0..<100).map { $0 % 10 },
+                         guidance: ClassifierFreeGuidance(scale: 2, nullClass: 10), rng: &rng) { done, _ in
+            if done == 10 { after10 = residentMemoryMB() }
+        }
+        let after = residentMemoryMB()
+        return [Measurement(name: "sampling.rss_after_10_steps", value: after10, unit: "MB"),
+                Measurement(name: "sampling.rss_after_\(steps)_steps", value: after, unit: "MB")]
+    }
 }

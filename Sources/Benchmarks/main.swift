@@ -16,6 +16,9 @@ struct Benchmarks: ParsableCommand {
     @Flag(help: "Also measure the GEMM and convolution kernels.")
     var kernels = false
 
+    @Flag(help: "Measure resident memory over a long sampling run (200 guided DDIM steps, batch 100).")
+    var samplingMemory = false
+
     @Flag(help: "Print where the time of a training step goes, per op, for each model.")
     var profile = false
 
@@ -47,6 +50,12 @@ struct Benchmarks: ParsableCommand {
             let m = ModelBenchmarks.run(model, steps: steps)
             if !json { for r in m { print(row(r.name, r.value, r.unit)) } }
             results += m
+        }
+        if samplingMemory {
+            for m in SamplingMemory.run() {
+                if !json { print(row(m.name, m.value, m.unit)) }
+                results.append(m)
+            }
         }
         if kernels {
             for k in KernelBenchmarks.run() {
