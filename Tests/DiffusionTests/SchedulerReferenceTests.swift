@@ -48,12 +48,34 @@ final class SchedulerReferenceTests: XCTestCase {
             let z = try ref.tensor("\(name).variance_noise")
             for t in [expected[0], expected[25], expected[49]] {
                 for eta in [0, 1] {
-                    let sampler = DDIMSampler(schedule: s, inferenceSteps: 50, eta: Float(eta), clipSample: true)
+                    let sampler = DDIMSampler(schedule: s, inferenceSteps: 50, eta: Float(eta), clipSample: true, useClippedModelOutput: false)
                     let (prev, _) = sampler.step(eps: eps, t: t, sample: x, noise: z)
                     assertClose(prev, try ref.tensor("\(name).t\(t).eta\(eta).prev_sample"), "\(name) t=\(t) eta=\(eta)")
                 }
             }
         }
+    }
+
+    /// With the clipped model output, the step is the DDIM update written with eps re-derived from the clipped x0hat.
+    func testDDIMWithClippedModelOutputIsConsistentWithTheClippedPrediction() {
+        let s = NoiseSchedule(.linear)
+        let sampler = DDIMSampler(schedule: s, inferenceSteps: 50, clipSample: true, useClippedModelOutput: true)
+        let x = Tensor(shape: [1, 1, 1, 3], scalars: [0.5, -2, 3]), eps = Tensor(shape: [1, 1, 1, 3], scalars: [-3, 1, 0.2])
+        let t = 500, prevT = 480
+        let (prev, x0) = sampler.step(eps: eps, t: t, sample: x, noise: nil)
+        let ab = s.alphasCumprod[t], abPrev = s.alphasCumprod[prevT]
+        for i in 0..<3 {
+            let x0Raw = (x.scalars[i] - (1 - ab).squareRoot() * eps.scalars[i]) / ab.squareRoot()
+            let x0c = min(max(x0Raw, -1), 1)
+            XCTAssertEqual(x0.scalars[i], x0c, accuracy: 1e-5)
+            let epsC = (x.scalars[i] - ab.squareRoot() * x0c) / (1 - ab).squareRoot()
+            XCTAssertEqual(prev.scalars[i], abPrev.squareRoot() * x0c + (1 - abPrev).squareRoot() * epsC, accuracy: 1e-5)
+        }
+        // Where clipping does not bind, both settings agree.
+        let inside = Tensor(shape: [1, 1, 1, 1], scalars: [0.1]), small = Tensor(shape: [1, 1, 1, 1], scalars: [0.05])
+        let a = sampler.step(eps: small, t: t, sample: inside, noise: nil).prevSample.item
+        let b = DDIMSampler(schedule: s, inferenceSteps: 50, useClippedModelOutput: false).step(eps: small, t: t, sample: inside, noise: nil).prevSample.item
+        XCTAssertEqual(a, b, accuracy: 1e-6)
     }
 
     func testAlphaBarDecreasesInsideUnitInterval() {

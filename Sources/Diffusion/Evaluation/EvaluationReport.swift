@@ -3,6 +3,7 @@ import TensorCore
 
 /// How good generated digits are: does the classifier read the class that was asked for, and how close is
 /// the distribution of their features to real test digits (FID on the classifier's features)?
+/// Explained in Chapters/04-Conditional.md.
 public struct EvaluationReport: Codable, Sendable {
     public var samples: Int
     public var guidance: Float

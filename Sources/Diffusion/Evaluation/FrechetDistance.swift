@@ -5,6 +5,7 @@ import TensorCore
 ///   d^2 = ||mu_1 - mu_2||^2 + Tr(S_1 + S_2 - 2 (S_1 S_2)^{1/2})
 /// Here the features are the MNIST classifier's penultimate layer, not Inception's: numbers are comparable
 /// within this project, not with published FIDs on natural images.
+/// Explained in Chapters/04-Conditional.md.
 public enum FrechetDistance {
     /// Mean and covariance (unbiased) of the rows of `features` `[N, D]`, in Double.
     public static func statistics(_ features: Tensor) -> (mean: [Double], covariance: [[Double]]) {

@@ -6,6 +6,7 @@ import TensorCore
 ///     [N, 1, 28, 28] -> conv 3x3 (32) ReLU -> max-pool -> [N, 32, 14, 14]
 ///                    -> conv 3x3 (64) ReLU -> max-pool -> [N, 64, 7, 7]
 ///                    -> flatten [N, 3136] -> linear (128) ReLU = features -> dropout -> linear (10) = logits
+/// Explained in Chapters/04-Conditional.md.
 public final class MNISTClassifier: Module {
     public let conv1: Conv2d
     public let conv2: Conv2d

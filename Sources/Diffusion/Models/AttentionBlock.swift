@@ -7,6 +7,7 @@ import TensorCore
 ///     q, k, v = to_q(h), to_k(h), to_v(h)             each split into heads of `headDim` channels
 ///     a = softmax(q k^T / sqrt(headDim)) v            per head
 ///     out = x + to_out(a) viewed back as [N, C, H, W]
+/// Explained in Chapters/02-UNet2D.md.
 public final class AttentionBlock: Module {
     public let groupNorm: GroupNorm
     public let toQ: Linear

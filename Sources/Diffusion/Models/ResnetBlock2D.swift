@@ -8,6 +8,7 @@ import TensorCore
 ///     h = h + time_emb_proj(silu(temb))[:, :, None, None]
 ///     h = conv2(dropout(silu(norm2(h))))
 ///     out = shortcut(x) + h
+/// Explained in Chapters/02-UNet2D.md.
 public final class ResnetBlock2D: Module {
     public let norm1: GroupNorm
     public let conv1: Conv2d

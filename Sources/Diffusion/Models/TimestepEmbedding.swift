@@ -20,6 +20,7 @@ public func sinusoidalTimestepFeatures(_ timesteps: [Float], dim: Int, maxPeriod
 }
 
 /// The time MLP (diffusers' `TimestepEmbedding`): linear_1, SiLU, linear_2. `[N, 32] -> [N, 128]`.
+/// Explained in Chapters/02-UNet2D.md.
 public final class TimestepEmbedding: Module {
     public let linear1: Linear
     public let linear2: Linear

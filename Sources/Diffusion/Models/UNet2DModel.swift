@@ -12,6 +12,7 @@ import TensorCore
 ///     -> GroupNorm, SiLU, conv_out [N, 1, 28, 28]
 ///
 /// Parameter names equal diffusers' state_dict keys (`down_blocks.1.attentions.0.to_q.weight`, ...).
+/// Explained in Chapters/02-UNet2D.md.
 public final class UNet2DModel: DenoisingModel {
     public let config: UNet2DConfig
     public let convIn: Conv2d

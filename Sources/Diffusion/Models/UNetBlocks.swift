@@ -1,6 +1,7 @@
 import TensorCore
 
 /// Learned downsampling: a 3x3 convolution with stride 2 (diffusers' `Downsample2D`). `[N, C, H, W] -> [N, C, H/2, W/2]`.
+/// Explained in Chapters/02-UNet2D.md.
 public final class Downsample2D: Module {
     public let conv: Conv2d
     public var isTraining = true
@@ -12,6 +13,7 @@ public final class Downsample2D: Module {
 }
 
 /// Learned upsampling: nearest 2x, then a 3x3 convolution (diffusers' `Upsample2D`). `[N, C, H, W] -> [N, C, 2H, 2W]`.
+/// Explained in Chapters/02-UNet2D.md.
 public final class Upsample2D: Module {
     public let conv: Conv2d
     public var isTraining = true

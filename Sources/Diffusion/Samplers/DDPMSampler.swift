@@ -3,6 +3,7 @@ import TensorCore
 /// Ancestral sampling of DDPM (Ho et al. 2020, Algorithm 2), one reverse step at a time, as diffusers'
 /// `DDPMScheduler.step` with epsilon prediction:
 ///   x_{t-1} = mutilde_t(x_t, x0hat) + sigma_t z,   z ~ N(0, I), and no noise at t = 0.
+/// Explained in Chapters/03-DDPM.md.
 public struct DDPMSampler: Sendable {
     public enum Variance: String, Sendable, CaseIterable {
         /// sigma_t^2 = betatilde_t, the posterior variance (right when x_0 is a point).

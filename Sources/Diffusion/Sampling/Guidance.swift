@@ -5,6 +5,7 @@ import TensorCore
 /// At sampling, extrapolate away from the unconditional prediction:
 ///   eps = (1 + w) eps(x_t, c) - w eps(x_t, null)
 /// w = 0 is plain conditional sampling; larger w gives more typical, less varied digits.
+/// Explained in Chapters/04-Conditional.md.
 public struct ClassifierFreeGuidance: Sendable {
     public var scale: Float
     /// The class index that means "no class" (the last embedding row).

@@ -16,6 +16,7 @@ public struct SamplingTrajectory: Sendable {
 ///   guidance: classifier-free guidance (nil: plain model output).
 /// - recordEvery: keep x_t and x0hat every this many steps (0: none), plus the last step.
 /// - progress: called after each step with (done, total).
+/// Explained in Chapters/03-DDPM.md.
 public func sampleImages(model: some DenoisingModel, sampler: any Sampler, shape: [Int], labels: [Int]? = nil,
                          guidance: ClassifierFreeGuidance? = nil, rng: inout SeededGenerator, recordEvery: Int = 0,
                          progress: ((Int, Int) -> Void)? = nil) -> (images: Tensor, trajectory: SamplingTrajectory) {

@@ -6,6 +6,7 @@ import TensorCore
 /// Two file layouts load: a *model file* (tensors under diffusers' names, as `diffusion_pytorch_model.safetensors`,
 /// the recipe in the metadata), which is what ships, and a *training checkpoint* (`model.*`, `ema.*`, ...),
 /// from which the EMA weights are taken.
+/// Explained in Chapters/04-Conditional.md.
 public struct TrainedModel: @unchecked Sendable {
     public let model: UNet2DModel
     public let recipe: DiffusionRecipe

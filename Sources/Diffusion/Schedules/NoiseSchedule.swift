@@ -6,6 +6,7 @@ import TensorCore
 /// Notation (Guide.md): beta_t is the variance added at step t, alpha_t = 1 - beta_t, and
 /// alphabar_t = prod_{s<=t} alpha_s is how much of the clean image x_0 survives in x_t.
 /// Indices are 0-based as in diffusers: t = 0 is the first noising step, t = T - 1 the last.
+/// Explained in Chapters/03-DDPM.md.
 public struct NoiseSchedule: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// beta linear from 1e-4 to 0.02 (Ho et al. 2020).

@@ -6,6 +6,7 @@ import TensorCore
 ///     x_0 ~ data, t ~ Uniform{0, ..., T-1}, eps ~ N(0, I)
 ///     x_t = sqrt(alphabar_t) x_0 + sqrt(1 - alphabar_t) eps
 ///     L_simple = || eps - eps_theta(x_t, t [, c]) ||^2
+/// Explained in Chapters/03-DDPM.md.
 public struct DiffusionObjective: Sendable {
     public enum Loss: String, Sendable, Codable, CaseIterable { case mse, l1 }
 
