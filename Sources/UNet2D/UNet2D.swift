@@ -46,14 +46,16 @@ struct UNet2D: ParsableCommand {
         let train = try common.loadData(.train), test = try common.loadData(.test)
         var rng = SeededGenerator(seed: common.seed)
         let basic = BasicUNet(rng: &rng)
-        let unet2d = UNet2DModel(try unet.config(defaultPreset: .course), random: RandomSource(seed: common.seed &+ 7), rng: &rng)
+        // Dropout masks come from this source, shared by the model's layers and the training session.
+        let dropout = RandomSource(seed: common.seed &+ 7)
+        let unet2d = UNet2DModel(try unet.config(defaultPreset: .course), random: dropout, rng: &rng)
         print("Chapter 2: BasicUNet (\(basic.parameterCount) parameters) vs UNet2DModel (\(unet2d.parameterCount) parameters)")
 
         // Train each model on the same batches (same seed), one after the other.
         var results: [(name: String, model: any DenoisingModel, session: [Float], summary: RunSummary)] = []
         for (name, model) in [("BasicUNet", basic as any DenoisingModel), ("UNet2DModel", unet2d as any DenoisingModel)] {
             print("Training \(name)")
-            let (summary, losses) = try trainOneShot(model, name: name, data: train)
+            let (summary, losses) = try trainOneShot(model, name: name, data: train, dropout: dropout)
             results.append((name, model, losses, summary))
         }
 
@@ -98,10 +100,10 @@ struct UNet2D: ParsableCommand {
     }
 
     /// Chapter 1's objective for either model. Returns the run's summary and per-step losses.
-    func trainOneShot(_ model: some DenoisingModel, name: String, data: MNIST) throws -> (RunSummary, [Float]) {
+    func trainOneShot(_ model: some DenoisingModel, name: String, data: MNIST, dropout: RandomSource) throws -> (RunSummary, [Float]) {
         let session = TrainingSession(model: model, optimizer: Adam(model.parameters, learningRate: lr),
                                       schedule: LearningRateSchedule(.constant, base: lr, totalSteps: 1), ema: nil,
-                                      rng: SeededGenerator(seed: common.seed &+ 3), dropout: RandomSource(seed: common.seed))
+                                      rng: SeededGenerator(seed: common.seed &+ 3), dropout: dropout)
         let budget = TrainingBudget(epochs: epochs, minutes: minutes, limit: common.limit ?? Self.defaultLimit)
         let (epochs, seconds) = try timed {
             try runEpochs(data: data, batchSize: batchSize, budget: budget, seed: common.seed, range: .zeroToOne, label: name) { images, _ in
