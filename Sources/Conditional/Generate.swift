@@ -14,6 +14,7 @@ extension Conditional {
                   Conditional generate --digit 3 --count 16 --guidance 4 --out threes.png
                   Conditional generate --number 2026 --out year.png
                   Conditional generate --sweep --out sweep.png     (rows 0-9, columns w = 0, 0.5, 2, 4)
+                  Conditional generate --grid --count 8            (rows 0-9, 8 samples each)
                   Conditional generate --digit 5 --trajectory      (the denoising, step by step)
                 """)
 
@@ -28,6 +29,9 @@ extension Conditional {
         @Flag(help: "A grid: rows are the digits 0-9, columns guidance w = 0, 0.5, 2, 4.")
         var sweep = false
 
+        @Flag(help: "A grid: one row per digit 0-9, --count samples each.")
+        var grid = false
+
         @Flag(help: "Also show the denoising trajectory (x_t at several steps).")
         var trajectory = false
 
@@ -41,8 +45,8 @@ extension Conditional {
         var scale = 8
 
         func validate() throws {
-            let modes = [digit != nil, number != nil, sweep].filter { $0 }.count
-            guard modes == 1 else { throw ValidationError("give exactly one of --digit D, --number N or --sweep") }
+            let modes = [digit != nil, number != nil, sweep, grid].filter { $0 }.count
+            guard modes == 1 else { throw ValidationError("give exactly one of --digit D, --number N, --sweep or --grid") }
             if let digit, !(0...9).contains(digit) { throw ValidationError("--digit must be 0-9, got \(digit)") }
             if let number {
                 guard !number.isEmpty, number.count <= 32, number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
@@ -67,6 +71,11 @@ extension Conditional {
                 image = ImageGrid.make(Tensor.concat(tiles, axis: 0).clamped(-1, 1), columns: scales.count, range: -1...1, scale: 3,
                                        rowLabels: (0...9).map(String.init), columnLabels: scales.map { "w=\($0)" })
                 what = "guidance sweep"
+            } else if grid {
+                let labels = (0...9).flatMap { Array(repeating: $0, count: count) }
+                let images = sampling.generate(trained, labels: labels).images
+                image = ImageGrid.make(images.clamped(-1, 1), columns: count, range: -1...1, scale: 2, rowLabels: (0...9).map(String.init))
+                what = "\(count) samples of each digit"
             } else if let number {
                 let labels = number.compactMap { $0.wholeNumberValue }
                 let images = sampling.generate(trained, labels: labels).images

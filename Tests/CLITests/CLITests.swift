@@ -36,7 +36,7 @@ final class CLITests: XCTestCase {
         try assertFails("Conditional", ["generate", "--digit", "3", "--steps=-5"], saying: "--steps must be in 1...1000")
         try assertFails("Conditional", ["generate", "--digit", "3", "--guidance", "nan"], saying: "--guidance must be in 0...20")
         try assertFails("Conditional", ["generate", "--number", "20x6"], saying: "--number must be 1 to 32 digits")
-        try assertFails("Conditional", ["generate"], saying: "give exactly one of --digit D, --number N or --sweep")
+        try assertFails("Conditional", ["generate"], saying: "give exactly one of --digit D, --number N, --sweep or --grid")
         try assertFails("Conditional", ["generate", "--digit", "3", "--out", "x.jpg"], saying: "--out must name a .png file")
         try assertFails("Conditional", ["generate", "--digit", "3", "--checkpoint", "no/such/file.safetensors"],
                         saying: "no/such/file.safetensors")
