@@ -108,12 +108,13 @@ enum SamplingMemory {
         var rng = SeededGenerator(seed: 0)
         let model = UNet2DModel(UNetPreset.cpu.config(classes: 11), rng: &rng)
         let sampler = DDIMSampler(schedule: NoiseSchedule(.linear), inferenceSteps: steps)
-        var after10 = 0.0
+        var after10 = 0.0, after = 0.0
+        // Read inside the loop: once sampling returns, its storage pool is released.
         _ = sampleImages(model: model, sampler: sampler, shape: [100, 1, 28, 28], labels: (0..<100).map { $0 % 10 },
-                         guidance: ClassifierFreeGuidance(scale: 2, nullClass: 10), rng: &rng) { done, _ in
+                         guidance: ClassifierFreeGuidance(scale: 2, nullClass: 10), rng: &rng) { done, total in
             if done == 10 { after10 = residentMemoryMB() }
+            if done == total { after = residentMemoryMB() }
         }
-        let after = residentMemoryMB()
         return [Measurement(name: "sampling.rss_after_10_steps", value: after10, unit: "MB"),
                 Measurement(name: "sampling.rss_after_\(steps)_steps", value: after, unit: "MB")]
     }

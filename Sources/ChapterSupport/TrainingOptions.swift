@@ -29,7 +29,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "EMA decay for the sampling weights (warmed up: min(decay, (1 + n) / (10 + n))).")
     public var emaDecay: Float = 0.999
 
-    @Option(help: "Resume a run from its checkpoint (recipe, weights, optimizer, EMA, step and RNG come from the file).")
+    @Option(help: "Resume a run from its checkpoint (recipe, weights, optimizer, EMA, step and RNG come from the file; a larger --epochs extends the plan and its learning-rate schedule).")
     public var resume: String?
 
     public init() {}
@@ -69,7 +69,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
             return DiffusionTraining(recipe: r, stepsPerEpoch: perEpoch(r))
         }
         let file = try SafeTensors.read(contentsOf: URL(fileURLWithPath: resume))
-        let training = try DiffusionTraining.resume(from: file, stepsPerEpoch: perEpoch)
+        let training = try DiffusionTraining.resume(from: file, epochs: epochs, stepsPerEpoch: perEpoch)
         print("Resuming \(resume) at step \(training.session.step)")
         return training
     }

@@ -85,7 +85,9 @@ extension Conditional {
             } else {
                 let d = digit ?? 0
                 let labels = Array(repeating: d, count: count)
-                let (images, path) = sampling.generate(trained, labels: labels, recordEvery: trajectory ? max(sampling.steps / 10, 1) : 0)
+                // About ten frames, whichever sampler: DDPM always runs all of the model's T steps.
+                let total = sampling.sampler == .ddpm ? trained.schedule.steps : sampling.steps
+                let (images, path) = sampling.generate(trained, labels: labels, recordEvery: trajectory ? max(total / 10, 1) : 0)
                 if trajectory {
                     image = DiffusionFigures.trajectory(path, final: images, count: min(count, 4))
                 } else {

@@ -2,7 +2,8 @@ import TensorCore
 
 /// DDIM (Song et al. 2021): a non-Markovian reverse process with the same training objective, which can skip
 /// steps. With eta = 0 it is deterministic; eta = 1 recovers DDPM-like stochasticity. As diffusers'
-/// `DDIMScheduler.step` (leading timestep spacing, alphabar of the final step = 1):
+/// `DDIMScheduler.step` (leading timestep spacing, alphabar of the final step = 1), except that by default eps
+/// is re-derived from the clipped x0hat (diffusers' `use_clipped_model_output=True`; see `useClippedModelOutput`):
 ///   x_{t'} = sqrt(alphabar_{t'}) x0hat + sqrt(1 - alphabar_{t'} - sigma_t^2) eps + sigma_t z
 ///   sigma_t = eta sqrt((1 - alphabar_{t'}) / (1 - alphabar_t)) sqrt(1 - alphabar_t / alphabar_{t'})
 /// where t' is the next (smaller) timestep visited.

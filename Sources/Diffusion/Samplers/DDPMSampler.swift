@@ -31,18 +31,15 @@ public struct DDPMSampler: Sendable {
     /// - Returns: x_{t-1} and the predicted x_0.
     public func step(eps: Tensor, t: Int, sample: Tensor, noise: Tensor?) -> (prevSample: Tensor, predictedX0: Tensor) {
         let s = schedule
-        let alphaBar = s.alphasCumprod[t], alphaBarPrev = s.alphasCumprodPrev[t]
+        let alphaBar = s.alphasCumprod[t]
         // x0hat = (x_t - sqrt(1 - alphabar_t) eps) / sqrt(alphabar_t)           (eq. 15, solved for x_0)
         var x0 = (sample - eps * (1 - alphaBar).squareRoot()) / alphaBar.squareRoot()
         if clipSample { x0 = x0.clamped(-1, 1) }
-        // mutilde_t = coef1 x0hat + coef2 x_t                                       (eq. 7)
-        let betaT = 1 - alphaBar / alphaBarPrev
-        let coef1 = alphaBarPrev.squareRoot() * betaT / (1 - alphaBar)
-        let coef2 = (alphaBar / alphaBarPrev).squareRoot() * (1 - alphaBarPrev) / (1 - alphaBar)
-        var prev = x0 * coef1 + sample * coef2
+        // mutilde_t = coef1_t x0hat + coef2_t x_t                                   (eq. 7; NoiseSchedule.posteriorMeanCoef1/2)
+        var prev = x0 * s.posteriorMeanCoef1[t] + sample * s.posteriorMeanCoef2[t]
         if t > 0, let noise {
             // sigma_t^2 = betatilde_t (fixed small) or beta_t (fixed large)
-            let sigma2 = variance == .fixedSmall ? Swift.max((1 - alphaBarPrev) / (1 - alphaBar) * betaT, 1e-20) : betaT
+            let sigma2 = variance == .fixedSmall ? Swift.max(s.posteriorVariance[t], 1e-20) : s.betas[t]
             prev = prev + noise * sigma2.squareRoot()
         }
         return (prev, x0)

@@ -61,9 +61,12 @@ public final class DiffusionTraining {
     }
 
     /// Restores a training run from its checkpoint file (recipe, weights, optimizer, EMA, step, generators).
-    public static func resume(from file: SafeTensors, stepsPerEpoch: (DiffusionRecipe) -> Int) throws -> DiffusionTraining {
+    /// - epochs: extend the plan to this many epochs (the learning-rate schedule is stretched to the new end);
+    ///   nil keeps the recipe's, which continues exactly as the uninterrupted run would have.
+    public static func resume(from file: SafeTensors, epochs: Int? = nil, stepsPerEpoch: (DiffusionRecipe) -> Int) throws -> DiffusionTraining {
         guard let text = file.metadata["recipe"] else { throw CheckpointError.missingMetadata(source: file.source, key: "recipe") }
-        let recipe = try DiffusionRecipe.from(json: text, source: file.source)
+        var recipe = try DiffusionRecipe.from(json: text, source: file.source)
+        if let epochs { recipe.epochs = max(recipe.epochs, epochs) }
         let training = DiffusionTraining(recipe: recipe, stepsPerEpoch: stepsPerEpoch(recipe))
         try training.session.resume(from: file)
         return training

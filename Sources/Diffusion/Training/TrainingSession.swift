@@ -8,7 +8,7 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
     public var detail: String? = nil
     public var description: String {
         "training stopped at step \(step): " + (detail ?? "the loss is \(value)") +
-            ". The last good checkpoint was kept; try a lower --lr."
+            ". The last good checkpoint was kept; try a new run with a lower --lr."
     }
 }
 
