@@ -24,6 +24,23 @@ public final class Upsample2D: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor { conv(x.upsampleNearest(2)) }
 }
 
+/// The ResNet blocks of one U-Net level (block i takes `inputs[i]` channels), each followed by an attention
+/// block when `attention` is on. Created in diffusers' order, so a seed gives the same weights either way.
+func makeLayers(inputs: [Int], outChannels: Int, attention: Bool, config: UNet2DConfig, random: RandomSource?,
+                rng: inout SeededGenerator) -> (ModuleList<ResnetBlock2D>, ModuleList<AttentionBlock>?) {
+    var resnets: [ResnetBlock2D] = [], attentions: [AttentionBlock] = []
+    for input in inputs {
+        resnets.append(ResnetBlock2D(inChannels: input, outChannels: outChannels, tembChannels: config.timeEmbedDim,
+                                     groups: config.normNumGroups, eps: config.normEps, dropout: config.dropout,
+                                     random: random, rng: &rng))
+        if attention {
+            attentions.append(AttentionBlock(channels: outChannels, headDim: config.attentionHeadDim,
+                                             groups: config.normNumGroups, eps: config.normEps, rng: &rng))
+        }
+    }
+    return (ModuleList(resnets), attention ? ModuleList(attentions) : nil)
+}
+
 /// One level of the down path (`DownBlock2D`, or `AttnDownBlock2D` when `attention` is on): ResNet blocks,
 /// each optionally followed by attention, then an optional downsampler. Every intermediate output is kept
 /// for the up path's skip connections.
@@ -35,18 +52,9 @@ public final class UNetDownBlock: Module {
 
     init(inChannels: Int, outChannels: Int, layers: Int, attention: Bool, downsample: Bool,
          config: UNet2DConfig, random: RandomSource?, rng: inout SeededGenerator) {
-        var r: [ResnetBlock2D] = [], a: [AttentionBlock] = []
-        for i in 0..<layers {
-            r.append(ResnetBlock2D(inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                                   tembChannels: config.timeEmbedDim, groups: config.normNumGroups, eps: config.normEps,
-                                   dropout: config.dropout, random: random, rng: &rng))
-            if attention {
-                a.append(AttentionBlock(channels: outChannels, headDim: config.attentionHeadDim, groups: config.normNumGroups,
-                                        eps: config.normEps, rng: &rng))
-            }
-        }
-        resnets = ModuleList(r)
-        attentions = attention ? ModuleList(a) : nil
+        let inputs = (0..<layers).map { $0 == 0 ? inChannels : outChannels }
+        (resnets, attentions) = makeLayers(inputs: inputs, outChannels: outChannels, attention: attention,
+                                           config: config, random: random, rng: &rng)
         downsamplers = downsample ? ModuleList([Downsample2D(channels: outChannels, rng: &rng)]) : nil
     }
 
@@ -86,18 +94,10 @@ public final class UNetUpBlock: Module {
     /// `skipChannels[i]` is the channel count of the skip state consumed by resnet i.
     init(inChannels: Int, skipChannels: [Int], outChannels: Int, attention: Bool, upsample: Bool,
          config: UNet2DConfig, random: RandomSource?, rng: inout SeededGenerator) {
-        var r: [ResnetBlock2D] = [], a: [AttentionBlock] = []
-        for (i, skip) in skipChannels.enumerated() {
-            r.append(ResnetBlock2D(inChannels: (i == 0 ? inChannels : outChannels) + skip, outChannels: outChannels,
-                                   tembChannels: config.timeEmbedDim, groups: config.normNumGroups, eps: config.normEps,
-                                   dropout: config.dropout, random: random, rng: &rng))
-            if attention {
-                a.append(AttentionBlock(channels: outChannels, headDim: config.attentionHeadDim, groups: config.normNumGroups,
-                                        eps: config.normEps, rng: &rng))
-            }
-        }
-        resnets = ModuleList(r)
-        attentions = attention ? ModuleList(a) : nil
+        // Each ResNet block sees the previous output concatenated with one skip state.
+        let inputs = skipChannels.enumerated().map { (i, skip) in (i == 0 ? inChannels : outChannels) + skip }
+        (resnets, attentions) = makeLayers(inputs: inputs, outChannels: outChannels, attention: attention,
+                                           config: config, random: random, rng: &rng)
         upsamplers = upsample ? ModuleList([Upsample2D(channels: outChannels, rng: &rng)]) : nil
     }
 
