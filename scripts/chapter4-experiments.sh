@@ -50,27 +50,21 @@ for spec in "mse-linear|" "l1-linear|--loss l1" "mse-cosine|--schedule cosine" "
     echo "| $name | \`$flags\` | ${t%%|*} | ${t#*|} | ${s%%|*} | $(echo "$s" | cut -d'|' -f2) | ${s##*|} |" >> "$results"
 done
 
-{
-    echo
-    echo "## Guidance scale (shipped model, DDIM 50, $per_class per class)"
-    echo
-    echo "| w | accuracy | FID | sampling s |"
-    echo "|---|---|---|---|"
-} >> "$results"
-for w in 0 0.5 1 2 4; do
-    s=$(score "guidance-$w" Checkpoints/conditional.safetensors --guidance "$w")
-    echo "| $w | ${s%%|*} | $(echo "$s" | cut -d'|' -f2) | ${s##*|} |" >> "$results"
-done
-
-{
-    echo
-    echo "## DDIM steps (shipped model, w = 2, $per_class per class)"
-    echo
-    echo "| steps | accuracy | FID | sampling s |"
-    echo "|---|---|---|---|"
-} >> "$results"
-for steps in 5 10 20 50 100; do
-    s=$(score "steps-$steps" Checkpoints/conditional.safetensors --steps "$steps")
-    echo "| $steps | ${s%%|*} | $(echo "$s" | cut -d'|' -f2) | ${s##*|} |" >> "$results"
-done
+sweep() {  # title column flag values...: scores the shipped model once per value of one evaluate flag
+    local title=$1 column=$2 flag=$3; shift 3
+    {
+        echo
+        echo "## $title (shipped model, $per_class per class)"
+        echo
+        echo "| $column | accuracy | FID | sampling s |"
+        echo "|---|---|---|---|"
+    } >> "$results"
+    local value s
+    for value in "$@"; do
+        s=$(score "$column-$value" Checkpoints/conditional.safetensors "$flag" "$value")
+        echo "| $value | ${s%%|*} | $(echo "$s" | cut -d'|' -f2) | ${s##*|} |" >> "$results"
+    done
+}
+sweep "Guidance scale, DDIM 50" w --guidance 0 0.5 1 2 4
+sweep "DDIM steps, w = 2" steps --steps 5 10 20 50 100
 cat "$results"
