@@ -67,6 +67,20 @@ def main():
         flops = 3 * 2.0 * args.batch * cout * cin * k * k * oh * oh
         print(f"{name:58s} {args.batch / sec:9.1f} img/s {flops / sec * 1e-9:7.1f} GFLOPS")
 
+        # Each pass alone, as the Swift benchmark's fwd / bwd-data / bwd-weight rows.
+        def forward():
+            with torch.no_grad():
+                F.conv2d(x, w, b, stride=s, padding=p)
+
+        def backward(mask):
+            return lambda: torch.ops.aten.convolution_backward(
+                gy, x.detach(), w.detach(), [cout], [s, s], [p, p], [1, 1], False, [0, 0], 1, mask)
+
+        base = name[: -len(" fwd+bwd")]
+        for pass_name, fn in [("fwd", forward), ("bwd-data", backward([True, False, False])),
+                              ("bwd-weight", backward([False, True, True]))]:
+            print(f"{base + ' ' + pass_name:58s} {args.batch / best_time(fn):9.1f} img/s")
+
 
 if __name__ == "__main__":
     main()

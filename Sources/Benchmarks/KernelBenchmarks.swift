@@ -5,12 +5,14 @@ import TensorCore
 /// forward + backward (data and weight) throughput per layer shape at batch 128. Every number is the best of
 /// several runs, since a 2-core machine is easily disturbed by other work.
 enum KernelBenchmarks {
-    /// All kernel benchmarks.
-    static func run() -> [(name: String, value: Double, unit: String)] { gemm() + conv() }
+    /// All kernel benchmarks whose name contains `only` (all of them when it is empty).
+    static func run(only: String = "") -> [(name: String, value: Double, unit: String)] {
+        gemm(only: only) + conv(only: only)
+    }
 
     /// GFLOPS of `GEMM.sgemm` (2 threads) on conv-shaped products, their backward (transposed) variants and
     /// large squares. Shapes are written M x K x N.
-    static func gemm() -> [(name: String, value: Double, unit: String)] {
+    static func gemm(only: String = "") -> [(name: String, value: Double, unit: String)] {
         // (label, transA, transB, m, k, n)
         let shapes: [(String, Bool, Bool, Int, Int, Int)] = [
             ("conv fwd", false, false, 128, 1152, 6272),
@@ -28,6 +30,8 @@ enum KernelBenchmarks {
         ]
         var results: [(name: String, value: Double, unit: String)] = []
         for (label, ta, tb, m, k, n) in shapes {
+            let name = "gemm \(label) \(m)x\(k)x\(n)"
+            if !only.isEmpty && !name.contains(only) { continue }
             let a = filled(m * k, seed: 1), b = filled(k * n, seed: 2), c = filled(m * n, seed: 3)
             defer { a.deallocate(); b.deallocate(); c.deallocate() }
             let flops = 2.0 * Double(m) * Double(n) * Double(k)
@@ -35,14 +39,15 @@ enum KernelBenchmarks {
                 GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: ta ? m : k,
                            b: b, ldb: tb ? k : n, beta: 0, c: c, ldc: n)
             }
-            results.append(("gemm \(label) \(m)x\(k)x\(n)", flops / seconds * 1e-9, "GFLOPS"))
+            results.append((name, flops / seconds * 1e-9, "GFLOPS"))
         }
         return results
     }
 
     /// Convolution layers of the chapter models (MNIST 28x28, batch 128): images per second for forward +
-    /// backwardData + backwardWeight (with bias), and the same as GFLOPS.
-    static func conv(batch: Int = 128) -> [(name: String, value: Double, unit: String)] {
+    /// backwardData + backwardWeight (with bias), the same as GFLOPS, then each pass alone in img/s
+    /// (scripts/conv_torch_ref.py prints the same rows for PyTorch).
+    static func conv(batch: Int = 128, only: String = "") -> [(name: String, value: Double, unit: String)] {
         // (label, cin, cout, size, kernel, stride, padding)
         let layers: [(String, Int, Int, Int, Int, Int, Int)] = [
             ("basic", 1, 32, 28, 5, 1, 2), ("basic", 32, 64, 14, 5, 1, 2), ("basic", 64, 64, 7, 5, 1, 2),
@@ -55,6 +60,8 @@ enum KernelBenchmarks {
         ]
         var results: [(name: String, value: Double, unit: String)] = []
         for (label, cin, cout, size, ks, stride, pad) in layers {
+            let layer = "conv \(label) \(cin)->\(cout) \(ks)x\(ks)\(stride > 1 ? " s\(stride)" : "") @\(size)"
+            if !only.isEmpty && !layer.contains(only) { continue }
             let g = Conv2DGeometry(batch: batch, inChannels: cin, outChannels: cout, height: size, width: size,
                                    kernelHeight: ks, kernelWidth: ks, stride: stride, padding: pad)
             let inCount = batch * cin * size * size, outCount = batch * cout * g.outHeight * g.outWidth
@@ -64,15 +71,16 @@ enum KernelBenchmarks {
             let dw = filled(wCount, seed: 10), db = filled(cout, seed: 11)
             defer { for p in [x, w, bias, y, dy, dx, dw, db] { p.deallocate() } }
             // Each of the three passes is one GEMM-sized amount of work: 2 * Cout * K * P per sample.
-            let flops = 3 * 2.0 * Double(batch * cout * cin * ks * ks * g.outHeight * g.outWidth)
-            let seconds = bestTime(work: flops) {
-                Conv2DKernels.forward(g, input: x, weight: w, bias: bias, output: y)
-                Conv2DKernels.backwardData(g, gradOutput: dy, weight: w, gradInput: dx)
-                Conv2DKernels.backwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db)
+            let passFlops = 2.0 * Double(batch * cout * cin * ks * ks * g.outHeight * g.outWidth)
+            let forward = { Conv2DKernels.forward(g, input: x, weight: w, bias: bias, output: y) }
+            let data = { Conv2DKernels.backwardData(g, gradOutput: dy, weight: w, gradInput: dx) }
+            let weight = { Conv2DKernels.backwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db) }
+            let seconds = bestTime(work: 3 * passFlops) { forward(); data(); weight() }
+            results.append(("\(layer) fwd+bwd", Double(batch) / seconds, "img/s"))
+            results.append(("\(layer) fwd+bwd", 3 * passFlops / seconds * 1e-9, "GFLOPS"))
+            for (pass, body) in [("fwd", forward), ("bwd-data", data), ("bwd-weight", weight)] {
+                results.append(("\(layer) \(pass)", Double(batch) / bestTime(work: passFlops, body), "img/s"))
             }
-            let name = "conv \(label) \(cin)->\(cout) \(ks)x\(ks)\(stride > 1 ? " s\(stride)" : "") @\(size) fwd+bwd"
-            results.append((name, Double(batch) / seconds, "img/s"))
-            results.append((name, flops / seconds * 1e-9, "GFLOPS"))
         }
         return results
     }

@@ -16,6 +16,9 @@ struct Benchmarks: ParsableCommand {
     @Flag(help: "Also measure the GEMM and convolution kernels.")
     var kernels = false
 
+    @Option(help: "With --kernels: only the kernel rows whose name contains this text, e.g. '64->64 5x5'.")
+    var only = ""
+
     @Flag(help: "Measure resident memory over a long sampling run (200 guided DDIM steps, batch 100).")
     var samplingMemory = false
 
@@ -58,7 +61,7 @@ struct Benchmarks: ParsableCommand {
             }
         }
         if kernels {
-            for k in KernelBenchmarks.run() {
+            for k in KernelBenchmarks.run(only: only) {
                 if !json { print(row(k.name, k.value, k.unit)) }
                 results.append(Measurement(name: k.name, value: k.value, unit: k.unit))
             }

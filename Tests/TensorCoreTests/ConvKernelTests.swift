@@ -136,4 +136,18 @@ final class ConvKernelTests: XCTestCase {
         check(G(batch: 5, inChannels: 2, outChannels: 20, height: 7, width: 6, kernelHeight: 5, kernelWidth: 3))
         check(G(batch: 2, inChannels: 2, outChannels: 16, height: 11, width: 11, kernelHeight: 5, kernelWidth: 5, stride: 3, padding: 2))
     }
+
+    /// Small planes with whole vectors of channels take the image-direct path (ConvImageDirect.swift) for the
+    /// forward pass, and for the input gradient when the input channels qualify: several samples per group,
+    /// two 64-channel blocks (the second partial), K past one k-block, stride 2, a rectangular kernel.
+    func testImageDirectPath() {
+        check(G(batch: 5, inChannels: 32, outChannels: 48, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3, padding: 1))
+        check(G(batch: 3, inChannels: 48, outChannels: 80, height: 6, width: 5, kernelHeight: 3, kernelWidth: 3, padding: 1),
+              withBias: false)
+        check(G(batch: 2, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelHeight: 5, kernelWidth: 5, padding: 2))
+        check(G(batch: 3, inChannels: 16, outChannels: 64, height: 9, width: 9, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1))
+        check(G(batch: 2, inChannels: 32, outChannels: 32, height: 5, width: 7, kernelHeight: 3, kernelWidth: 1, padding: 1))
+        // A plane larger than 14x14 takes the path only with 32 channels and K >= 256.
+        check(G(batch: 2, inChannels: 32, outChannels: 32, height: 15, width: 15, kernelHeight: 3, kernelWidth: 3, padding: 1))
+    }
 }

@@ -49,6 +49,9 @@ public struct Conv2DGeometry: Sendable, Equatable {
 /// - 1x1, stride 1, no padding: the input sample already is col_n; plain GEMMs.
 /// - one or two channels on the GEMM's row side, stride 1 (the 32 -> 1 output layer, the input gradient of a
 ///   1 -> 32 layer): direct convolution (ConvDirect.swift); a GEMM would use one row of its 6-row tile.
+/// - small planes (up to 14x14) with whole vectors of 32 or more channels on the row side, and 32-channel
+///   layers with K >= 256: "image direct" (ConvImageDirect.swift): out^T = col^T x W^T with the column matrix
+///   read straight from the padded image, nothing packed but the weights.
 /// - everything else: "implicit im2col" (ConvPacking.swift): the GEMM packs its panels of col_n straight from
 ///   a zero-padded copy of the input, so the column matrix (over a megabyte per sample for a 64-channel 5x5
 ///   layer) is never written out.
@@ -171,6 +174,11 @@ public enum Conv2DKernels {
                                       out: ptr.out + n * cout * p)
                 }
             }
+            return
+        }
+        if useImageDirect(shape, m: cout) {
+            imageDirectConvolution(shape, batch: batch, outChannels: cout, input: input, weight: weight, bias: bias,
+                                   output: output)
             return
         }
         // W[Cout, K] is the A operand of every sample's product: pack it once.

@@ -16,12 +16,14 @@ import Foundation
 // transposed back into dW once at the end, while the per-core partial sums are added.
 
 extension Conv2DKernels {
-    /// A(q, r) = rowR[pixelOffsets[q]]: the column matrix, row r, pixel q, read from the padded image.
+    /// A(q, r) = rowR[stepOffsets[q]]: six rows of a matrix read from the padded image, each row a base
+    /// pointer and each step an offset added to all six (here rows are weight positions and steps are pixels;
+    /// ConvImageDirect.swift uses it the other way round).
     struct ImagePanel: MicroPanelA {
         let r0, r1, r2, r3, r4, r5: UnsafePointer<Float>
-        let pixelOffsets: UnsafePointer<Int>
+        let stepOffsets: UnsafePointer<Int>
 
-        @inline(__always) func step(_ q: Int) -> Int { pixelOffsets[q] }
+        @inline(__always) func step(_ q: Int) -> Int { stepOffsets[q] }
         @inline(__always) func value(_ offset: Int, _ r: Int) -> Float {
             switch r {
             case 0: return r0[offset]
@@ -105,7 +107,7 @@ extension Conv2DKernels {
                                     UnsafePointer(padded.p + rowOffsets.value[min(i0 + r, kk - 1)])
                                 }
                                 let panel = ImagePanel(r0: row(0), r1: row(1), r2: row(2), r3: row(3), r4: row(4),
-                                                       r5: row(5), pixelOffsets: pixels + q0)
+                                                       r5: row(5), stepOffsets: pixels + q0)
                                 kernel(kc, panel, bPack.p, tile.p)
                                 GEMM.storeTile(tile.p, rows: min(GEMM.mr, kk - i0), cols: nc, alpha: 1, beta: beta,
                                                c: dWT + i0 * cout + co0, ldc: cout)
