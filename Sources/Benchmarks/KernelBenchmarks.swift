@@ -7,7 +7,30 @@ import TensorCore
 enum KernelBenchmarks {
     /// All kernel benchmarks whose name contains `only` (all of them when it is empty).
     static func run(only: String = "") -> [(name: String, value: Double, unit: String)] {
-        gemm(only: only) + conv(only: only)
+        gemm(only: only) + conv(only: only) + elementwise(only: only)
+    }
+
+    /// Memory-bound elementwise ops at the sizes of a sampling batch: GB/s moved (inputs read + output
+    /// written), the number to compare with the machine's memory and cache bandwidth.
+    static func elementwise(only: String = "") -> [(name: String, value: Double, unit: String)] {
+        var rng = SeededGenerator(seed: 3)
+        let x = Tensor.randomNormal([100, 32, 28, 28], using: &rng), y = Tensor.randomNormal([100, 32, 28, 28], using: &rng)
+        let perChannel = Tensor.randomNormal([100, 32, 1, 1], using: &rng)
+        let cases: [(String, Int, () -> Tensor)] = [
+            ("add [100,32,28,28] + same", 3, { x + y }),
+            ("add [100,32,28,28] + [100,32,1,1]", 2, { x + perChannel }),
+            ("mul [100,32,28,28] * same", 3, { x * y }),
+            ("silu [100,32,28,28]", 2, { x.silu() }),
+        ]
+        var results: [(name: String, value: Double, unit: String)] = []
+        for (label, tensors, body) in cases {
+            let name = "elementwise \(label)"
+            if !only.isEmpty && !name.contains(only) { continue }
+            let bytes = Double(tensors * x.count * 4)
+            let seconds = withoutGrad { bestTime(work: bytes * 20) { _ = body() } }
+            results.append((name, bytes / seconds * 1e-9, "GB/s"))
+        }
+        return results
     }
 
     /// GFLOPS of `GEMM.sgemm` (2 threads) on conv-shaped products, their backward (transposed) variants and
@@ -57,6 +80,7 @@ enum KernelBenchmarks {
             ("unet2d", 64, 64, 7, 3, 1, 1), ("unet2d", 128, 64, 7, 3, 1, 1), ("unet2d", 128, 64, 14, 3, 1, 1),
             ("unet2d", 96, 64, 14, 3, 1, 1), ("unet2d", 96, 32, 28, 3, 1, 1), ("unet2d", 64, 32, 28, 3, 1, 1),
             ("unet2d", 32, 1, 28, 3, 1, 1), ("unet2d 1x1", 96, 32, 28, 1, 1, 0), ("unet2d 1x1", 128, 64, 14, 1, 1, 0),
+            ("basic", 64, 32, 14, 5, 1, 2), ("ddpm", 64, 64, 28, 3, 1, 1),
         ]
         var results: [(name: String, value: Double, unit: String)] = []
         for (label, cin, cout, size, ks, stride, pad) in layers {

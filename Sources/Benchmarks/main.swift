@@ -22,7 +22,7 @@ struct Benchmarks: ParsableCommand {
     @Flag(help: "Measure resident memory over a long sampling run (200 guided DDIM steps, batch 100).")
     var samplingMemory = false
 
-    @Flag(help: "Print where the time of a training step goes, per op, for each model.")
+    @Flag(help: "Print where the time of a training step and of a sampling forward pass goes, per op (convolutions per layer shape), for each model.")
     var profile = false
 
     @Flag(help: "Print JSON: [{\"name\": ..., \"value\": ..., \"unit\": ...}].")
@@ -48,6 +48,10 @@ struct Benchmarks: ParsableCommand {
                 print("== \(name): per-op time of \(steps) training steps (batch 128)")
                 print(p.report())
                 print(p.categoryShares().map { String(format: "  %@ %.1f%%", $0.0 as NSString, 100 * $0.1) }.joined(separator: "\n"))
+                let s = ModelBenchmarks.profileSampling(model, steps: steps)
+                print("== \(name): per-op time of \(steps) sampling forward passes (batch 100, no graph)")
+                print(s.report())
+                print(s.categoryShares().map { String(format: "  %@ %.1f%%", $0.0 as NSString, 100 * $0.1) }.joined(separator: "\n"))
                 continue
             }
             let m = ModelBenchmarks.run(model, steps: steps)

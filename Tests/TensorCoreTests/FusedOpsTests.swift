@@ -142,6 +142,43 @@ final class FusedOpsTests: XCTestCase {
         let mx = row.max()!, e = row.map { Foundation.exp($0 - mx) }, z = e.reduce(0, +)
         for j in 0..<196 { XCTAssertEqual(s.scalars[300 * 196 + j], e[j] / z, accuracy: 1e-6) }
     }
+
+    /// The vectorized arithmetic loops (16 lanes plus a scalar tail) against scalar loops: same shapes, a
+    /// repeated right operand and a repeated left operand, for each of + - * /.
+    func testVectorArithmeticMatchesScalarLoops() {
+        let a = randomTensor([3, 5, 37], seed: 95, low: -3, high: 3)
+        let b = randomTensor([3, 5, 37], seed: 96, low: 0.5, high: 2)
+        let perRow = randomTensor([3, 5, 1], seed: 97, low: 0.5, high: 2)
+        let ops: [(String, (Tensor, Tensor) -> Tensor, (Float, Float) -> Float)] = [
+            ("+", { $0 + $1 }, { $0 + $1 }), ("-", { $0 - $1 }, { $0 - $1 }),
+            ("*", { $0 * $1 }, { $0 * $1 }), ("/", { $0 / $1 }, { $0 / $1 }),
+        ]
+        for (name, op, scalar) in ops {
+            XCTAssertEqual(op(a, b).scalars, zip(a.scalars, b.scalars).map(scalar), "same shape \(name)")
+            XCTAssertEqual(op(a, perRow).scalars, a.scalars.enumerated().map { scalar($1, perRow.scalars[$0 / 37]) },
+                           "repeated right \(name)")
+            XCTAssertEqual(op(perRow, a).scalars, a.scalars.enumerated().map { scalar(perRow.scalars[$0 / 37], $1) },
+                           "repeated left \(name)")
+        }
+    }
+
+    /// Pooling and upsampling (split over planes) against direct index arithmetic.
+    func testPoolingAndUpsamplingMatchIndexArithmetic() {
+        let x = randomTensor([4, 300, 6, 6], seed: 98, low: -3, high: 3)
+        for factor in [2, 3] {
+            let up = x.upsampleNearest(factor)
+            XCTAssertEqual(up.shape, [4, 300, 6 * factor, 6 * factor])
+            let (oh, ow) = (6 * factor, 6 * factor)
+            for (p, y, xx) in [(0, 0, 0), (517, 5, 7), (1199, oh - 1, ow - 1)] {
+                XCTAssertEqual(up.scalars[(p * oh + y) * ow + xx], x.scalars[(p * 6 + y / factor) * 6 + xx / factor])
+            }
+        }
+        let pooled = x.maxPool2d(2).scalars
+        for (p, y, xx) in [(0, 0, 0), (777, 2, 1), (1199, 2, 2)] {
+            let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { x.scalars[(p * 6 + 2 * y + $0.0) * 6 + 2 * xx + $0.1] }
+            XCTAssertEqual(pooled[(p * 3 + y) * 3 + xx], window.max()!)
+        }
+    }
 }
 
 /// Tensor memory reused through a bound `StoragePool`.

@@ -41,7 +41,7 @@ final class AutodiffNode {
                 for i in range { dst[i] += src[i] }
             }
         } else {
-            grad = broadcastBinary(current, g, +)
+            grad = broadcastBinary(current, g, AddOp.self)
             ownsGrad = true
         }
     }

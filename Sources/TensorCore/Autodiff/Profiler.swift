@@ -30,14 +30,14 @@ public final class Profiler: @unchecked Sendable {
     }
 
     /// A table of ops by total time, with their share.
-    public func report(top: Int = 30) -> String {
+    public func report(top: Int = 40) -> String {
         let total = entries.values.reduce(0) { $0 + $1.seconds }
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        var lines = [pad("op", 28) + "   seconds   share    calls"]
+        var lines = [pad("op", 40) + "   seconds   share    calls"]
         for (op, e) in entries.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(top) {
-            lines.append(pad(op, 28) + String(format: " %9.3f %6.1f%% %8d", e.seconds, 100 * e.seconds / max(total, 1e-12), e.calls))
+            lines.append(pad(op, 40) + String(format: " %9.3f %6.1f%% %8d", e.seconds, 100 * e.seconds / max(total, 1e-12), e.calls))
         }
-        lines.append(pad("total", 28) + String(format: " %9.3f", total))
+        lines.append(pad("total", 40) + String(format: " %9.3f", total))
         return lines.joined(separator: "\n")
     }
 
@@ -46,7 +46,8 @@ public final class Profiler: @unchecked Sendable {
         let total = entries.values.reduce(0) { $0 + $1.seconds }
         var groups: [String: Double] = [:]
         for (op, e) in entries {
-            let base = op.replacingOccurrences(of: ".backward", with: "")
+            // "conv2d 64->64 3x3 @14.backward" -> "conv2d"
+            let base = String(op.prefix { $0 != " " && $0 != "." })
             let category: String
             switch base {
             case "conv2d", "convTranspose2d": category = "convolution"

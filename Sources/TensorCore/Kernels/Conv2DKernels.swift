@@ -29,6 +29,11 @@ public struct Conv2DGeometry: Sendable, Equatable {
     /// A 1x1, stride-1, unpadded convolution needs no im2col: the input sample already is the column matrix.
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 
+    /// "Cin->Cout KHxKW [sS] @H", as in the rows of `Benchmarks --kernels` and `--profile`.
+    public var label: String {
+        "\(inChannels)->\(outChannels) \(kernelHeight)x\(kernelWidth)\(stride > 1 ? " s\(stride)" : "") @\(height)"
+    }
+
     func validate() {
         precondition(batch >= 0 && inChannels > 0 && outChannels > 0 && stride > 0 && padding >= 0,
                      "Conv2DGeometry: invalid \(self)")

@@ -93,18 +93,34 @@ extension Conv2DKernels {
                         }
                         k0 += kc
                     }
-                    // output[n0 + i, co, x] = outT[i * P + x, co] + bias[co]
                     for i in 0..<count {
-                        let src = outT.p + i * p * cout, dst = ptr.out + (n0 + i) * cout * p
-                        for co in 0..<cout {
-                            let b = ptr.c?[co] ?? 0
-                            let d = dst + co * p
-                            for x in 0..<p { d[x] = src[x * cout + co] + b }
-                        }
+                        transposeAddingBias(outT.p + i * p * cout, pixels: p, channels: cout, bias: ptr.c,
+                                            into: ptr.out + (n0 + i) * cout * p)
                     }
                 }
             }
         }
         withExtendedLifetime(packed) {}
+    }
+
+    /// out[co, x] = src[x, co] + bias[co] for one sample: [P, Cout] -> [Cout, P], Cout a multiple of 16.
+    /// 16 x 16 blocks are transposed in registers (`GEMM.transpose16`); the last P % 16 pixels one by one.
+    static func transposeAddingBias(_ src: UnsafePointer<Float>, pixels p: Int, channels cout: Int,
+                                    bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+        let fullP = p / 16 * 16
+        for co0 in Swift.stride(from: 0, to: cout, by: 16) {
+            for x0 in Swift.stride(from: 0, to: fullP, by: 16) {
+                GEMM.transpose16(src: src + x0 * cout + co0, ld: cout, dst: out + co0 * p + x0, ldDst: p)
+            }
+            for co in co0..<(co0 + 16) {
+                for x in fullP..<p { out[co * p + x] = src[x * cout + co] }
+            }
+        }
+        guard let bias else { return }
+        for co in 0..<cout {
+            let row = out + co * p, b = GEMM.Vec(repeating: bias[co])
+            for x in Swift.stride(from: 0, to: fullP, by: 16) { GEMM.store(GEMM.load(row + x) + b, row + x) }
+            for x in fullP..<p { row[x] += bias[co] }
+        }
     }
 }

@@ -36,6 +36,65 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> 
     }
 }
 
+/// +, -, * and / on one lane and on 16 lanes: the broadcasting loops of the arithmetic ops run on whole
+/// vectors (IEEE arithmetic is lane-wise, so the results are bit-identical to the scalar loop's).
+protocol ArithmeticOp {
+    static func scalar(_ a: Float, _ b: Float) -> Float
+    static func vector(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float>
+}
+enum AddOp: ArithmeticOp {
+    @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a + b }
+    @inline(__always) static func vector(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a + b }
+}
+enum SubOp: ArithmeticOp {
+    @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a - b }
+    @inline(__always) static func vector(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a - b }
+}
+enum MulOp: ArithmeticOp {
+    @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a * b }
+    @inline(__always) static func vector(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a * b }
+}
+enum DivOp: ArithmeticOp {
+    @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a / b }
+    @inline(__always) static func vector(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a / b }
+}
+
+/// `broadcastBinary` for the four arithmetic ops, on 16 lanes at a time: same shapes, and runs where one
+/// side is contiguous and the other contiguous or repeated (a per-channel or per-sample operand).
+@inline(__always)
+func broadcastBinary<Op: ArithmeticOp>(_ a: Tensor, _ b: Tensor, _ op: Op.Type) -> Tensor {
+    if a.shape == b.shape { return vectorMap(a, b, Op.vector) }
+    let pa = a.storage.pointer, pb = b.storage.pointer
+    let shape = broadcastShape(a.shape, b.shape)
+    let loop = StridedLoop(shape: shape, strides: [rowMajorStrides(shape), broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)])
+    return Tensor(shape: shape) { out in
+        let po = out.baseAddress!
+        loop.forEachRunInParallel { oo, oa, ob, n, so, sa, sb in
+            let full = n / 16 * 16
+            if sa == 1 && sb == 1 {
+                for j in stride(from: 0, to: full, by: 16) {
+                    VectorMath.store(Op.vector(VectorMath.load(pa + oa + j), VectorMath.load(pb + ob + j)), po + oo + j)
+                }
+                for j in full..<n { po[oo + j] = Op.scalar(pa[oa + j], pb[ob + j]) }
+            } else if sa == 1 && sb == 0 {
+                let y = pb[ob], yv = SIMD16<Float>(repeating: y)
+                for j in stride(from: 0, to: full, by: 16) {
+                    VectorMath.store(Op.vector(VectorMath.load(pa + oa + j), yv), po + oo + j)
+                }
+                for j in full..<n { po[oo + j] = Op.scalar(pa[oa + j], y) }
+            } else if sa == 0 && sb == 1 {
+                let x = pa[oa], xv = SIMD16<Float>(repeating: x)
+                for j in stride(from: 0, to: full, by: 16) {
+                    VectorMath.store(Op.vector(xv, VectorMath.load(pb + ob + j)), po + oo + j)
+                }
+                for j in full..<n { po[oo + j] = Op.scalar(x, pb[ob + j]) }
+            } else {
+                for j in 0..<n { po[oo + j * so] = Op.scalar(pa[oa + j * sa], pb[ob + j * sb]) }
+            }
+        }
+    }
+}
+
 /// Applies `f` to every element, split over the cores for large tensors. Not recorded.
 @inline(__always)
 func unaryMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
@@ -86,7 +145,7 @@ extension Tensor {
 
     // d(a + b) = da + db
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastBinary(a, b, +)
+        let out = broadcastBinary(a, b, AddOp.self)
         let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         return record("add", inputs: [a, b], output: out) { g in
             [aGrad ? g.sumToShape(aShape) : nil, bGrad ? g.sumToShape(bShape) : nil]
@@ -95,7 +154,7 @@ extension Tensor {
 
     // d(a - b) = da - db
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastBinary(a, b, -)
+        let out = broadcastBinary(a, b, SubOp.self)
         let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         return record("sub", inputs: [a, b], output: out) { g in
             [aGrad ? g.sumToShape(aShape) : nil, bGrad ? unaryMap(g, -).sumToShape(bShape) : nil]
@@ -104,23 +163,23 @@ extension Tensor {
 
     // d(a * b) = b da + a db
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastBinary(a, b, *)
+        let out = broadcastBinary(a, b, MulOp.self)
         let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         let (av, bv) = (a.detached, b.detached)
         return record("mul", inputs: [a, b], output: out) { g in
-            [aGrad ? broadcastBinary(g, bv, *).sumToShape(aShape) : nil,
-             bGrad ? broadcastBinary(g, av, *).sumToShape(bShape) : nil]
+            [aGrad ? broadcastBinary(g, bv, MulOp.self).sumToShape(aShape) : nil,
+             bGrad ? broadcastBinary(g, av, MulOp.self).sumToShape(bShape) : nil]
         }
     }
 
     // d(a / b) = da / b - a db / b^2
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastBinary(a, b, /)
+        let out = broadcastBinary(a, b, DivOp.self)
         let (aShape, bShape, aGrad, bGrad) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         let (av, bv) = (a.detached, b.detached)
         return record("div", inputs: [a, b], output: out) { g in
-            [aGrad ? broadcastBinary(g, bv, /).sumToShape(aShape) : nil,
-             bGrad ? broadcastBinary(broadcastBinary(g, av, *), broadcastBinary(bv, bv, *), { -$0 / $1 }).sumToShape(bShape) : nil]
+            [aGrad ? broadcastBinary(g, bv, DivOp.self).sumToShape(aShape) : nil,
+             bGrad ? broadcastBinary(broadcastBinary(g, av, MulOp.self), broadcastBinary(bv, bv, MulOp.self), { -$0 / $1 }).sumToShape(bShape) : nil]
         }
     }
 

@@ -18,7 +18,9 @@ extension Tensor {
         }
         let (xv, wv) = (x.detached, weight.detached)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-        return record("conv2d", inputs: inputs, output: out) { gy in
+        // Under a profiler each layer shape gets its own row ("conv2d 64->64 3x3 @14"): which layers cost most.
+        let op = Profiler.current == nil ? "conv2d" : "conv2d \(g.label)"
+        return record(op, inputs: inputs, output: out) { gy in
             // dx = conv_transpose(gy, w);  dw = sum_n gy (*) x;  db = sum_{n,h,w} gy
             let dx: Tensor? = !x.requiresGrad ? nil : Tensor(shape: xv.shape) { dx in
                 Conv2DKernels.backwardData(g, gradOutput: gy.storage.pointer, weight: wv.storage.pointer, gradInput: dx.baseAddress!)

@@ -9,17 +9,24 @@ extension Tensor {
         var argmax = [Int32](repeating: 0, count: nc * oh * ow)
         let px = storage.pointer
         let out = Tensor(shape: [shape[0], shape[1], oh, ow]) { out in
-            for p in 0..<nc { for y in 0..<oh { for x in 0..<ow {
-                var where_ = (p * h + y * size) * w + x * size
-                var best = px[where_]
-                for dy in 0..<size { for dx in 0..<size {
-                    let i = (p * h + y * size + dy) * w + x * size + dx
-                    if px[i] > best { best = px[i]; where_ = i }
-                } }
-                let o = (p * oh + y) * ow + x
-                out[o] = best
-                argmax[o] = Int32(where_)
-            } } }
+            let po = out.baseAddress!
+            argmax.withUnsafeMutableBufferPointer { am in
+                let pa = am.baseAddress!
+                // Planes are independent: split them over the cores.
+                Parallel.forEachChunk(nc, grain: max(1, 32_768 / (h * w))) { planes in
+                    for p in planes { for y in 0..<oh { for x in 0..<ow {
+                        var where_ = (p * h + y * size) * w + x * size
+                        var best = px[where_]
+                        for dy in 0..<size { for dx in 0..<size {
+                            let i = (p * h + y * size + dy) * w + x * size + dx
+                            if px[i] > best { best = px[i]; where_ = i }
+                        } }
+                        let o = (p * oh + y) * ow + x
+                        po[o] = best
+                        pa[o] = Int32(where_)
+                    } } }
+                }
+            }
         }
         let inputShape = shape
         return Tensor.record("maxPool2d", inputs: [self], output: out) { g in
@@ -63,20 +70,44 @@ extension Tensor {
         let (nc, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let (oh, ow) = (h * factor, w * factor)
         let px = storage.pointer
+        // Planes are independent: split them over the cores. Each input row is widened once and the result
+        // copied to the other factor - 1 output rows.
+        let grain = max(1, 32_768 / (oh * ow))
         let out = Tensor(shape: [shape[0], shape[1], oh, ow]) { out in
-            for p in 0..<nc { for y in 0..<oh {
-                let src = px + (p * h + y / factor) * w
-                let dst = out.baseAddress! + (p * oh + y) * ow
-                for x in 0..<ow { dst[x] = src[x / factor] }
-            } }
+            let po = out.baseAddress!
+            Parallel.forEachChunk(nc, grain: grain) { planes in
+                for p in planes {
+                    for y in 0..<h {
+                        let src = px + (p * h + y) * w
+                        let dst = po + (p * oh + y * factor) * ow
+                        for x in 0..<w {
+                            let v = src[x]
+                            for f in 0..<factor { dst[x * factor + f] = v }
+                        }
+                        for r in 1..<factor { (dst + r * ow).update(from: dst, count: ow) }
+                    }
+                }
+            }
         }
         let inputShape = shape
         return Tensor.record("upsampleNearest", inputs: [self], output: out) { g in
+            // dx[y, x] = sum of g over the factor x factor block that copied x[y, x]
             let pg = g.storage.pointer
-            return [Tensor.zeros(inputShape).withFilled { pd in
-                for p in 0..<nc { for y in 0..<oh { for x in 0..<ow {
-                    pd[(p * h + y / factor) * w + x / factor] += pg[(p * oh + y) * ow + x]
-                } } }
+            return [Tensor(shape: inputShape) { dx in
+                let pd = dx.baseAddress!
+                Parallel.forEachChunk(nc, grain: grain) { planes in
+                    for p in planes {
+                        for y in 0..<h {
+                            let dst = pd + (p * h + y) * w
+                            let block = pg + (p * oh + y * factor) * ow
+                            for x in 0..<w {
+                                var sum: Float = 0
+                                for r in 0..<factor { for f in 0..<factor { sum += block[r * ow + x * factor + f] } }
+                                dst[x] = sum
+                            }
+                        }
+                    }
+                }
             }]
         }
     }

@@ -6,14 +6,14 @@ extension Tensor {
     public func exp() -> Tensor {
         let out = unaryMap(self) { Foundation.exp($0) }
         let y = out.detached
-        return Tensor.record("exp", inputs: [self], output: out) { g in [broadcastBinary(g, y, *)] }
+        return Tensor.record("exp", inputs: [self], output: out) { g in [broadcastBinary(g, y, MulOp.self)] }
     }
 
     // d log(x) = dx / x
     public func log() -> Tensor {
         let out = unaryMap(self) { Foundation.log($0) }
         let x = detached
-        return Tensor.record("log", inputs: [self], output: out) { g in [broadcastBinary(g, x, /)] }
+        return Tensor.record("log", inputs: [self], output: out) { g in [broadcastBinary(g, x, DivOp.self)] }
     }
 
     // d sqrt(x) = dx / (2 sqrt(x))
