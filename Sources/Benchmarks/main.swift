@@ -44,14 +44,13 @@ struct Benchmarks: ParsableCommand {
         for name in selected {
             guard let model = ChapterModel(rawValue: name) else { continue }
             if profile {
-                let p = ModelBenchmarks.profile(model, steps: steps)
-                print("== \(name): per-op time of \(steps) training steps (batch 128)")
-                print(p.report())
-                print(p.categoryShares().map { String(format: "  %@ %.1f%%", $0.0 as NSString, 100 * $0.1) }.joined(separator: "\n"))
-                let s = ModelBenchmarks.profileSampling(model, steps: steps)
-                print("== \(name): per-op time of \(steps) sampling forward passes (batch 100, no graph)")
-                print(s.report())
-                print(s.categoryShares().map { String(format: "  %@ %.1f%%", $0.0 as NSString, 100 * $0.1) }.joined(separator: "\n"))
+                for (what, p) in [("training steps (batch 128)", ModelBenchmarks.profile(model, steps: steps)),
+                                  ("sampling forward passes (batch 100, no graph)",
+                                   ModelBenchmarks.profileSampling(model, steps: steps))] {
+                    print("== \(name): per-op time of \(steps) \(what)")
+                    print(p.report())
+                    print(p.categoryShares().map { String(format: "  %@ %.1f%%", $0.0 as NSString, 100 * $0.1) }.joined(separator: "\n"))
+                }
                 continue
             }
             let m = ModelBenchmarks.run(model, steps: steps)
