@@ -147,6 +147,13 @@ final class ConvKernelTests: XCTestCase {
         check(G(batch: 2, inChannels: 32, outChannels: 32, height: 8, width: 8, kernelHeight: 5, kernelWidth: 5, padding: 2))
         check(G(batch: 3, inChannels: 16, outChannels: 64, height: 9, width: 9, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1))
         check(G(batch: 2, inChannels: 32, outChannels: 32, height: 5, width: 7, kernelHeight: 3, kernelWidth: 1, padding: 1))
+        // Six or more samples per core on a plane with much padding: sample-major tiles over the valid taps
+        // only (ConvSampleMajor.swift), the leftover sample pixel-major; a rectangular kernel; an output pixel
+        // that sees nothing but padding (bias only).
+        check(G(batch: 13, inChannels: 16, outChannels: 32, height: 7, width: 7, kernelHeight: 5, kernelWidth: 5, padding: 2))
+        check(G(batch: 12, inChannels: 32, outChannels: 48, height: 6, width: 5, kernelHeight: 5, kernelWidth: 3, padding: 2),
+              withBias: false)
+        check(G(batch: 12, inChannels: 16, outChannels: 32, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3, padding: 3))
         // A plane larger than 14x14 takes the path only with 32 channels and K >= 256.
         check(G(batch: 2, inChannels: 32, outChannels: 32, height: 15, width: 15, kernelHeight: 3, kernelWidth: 3, padding: 1))
     }

@@ -1,0 +1,174 @@
+// The image-direct convolution for six or more samples: channels-last, one output pixel of six samples per
+// tile, and no multiply-adds with the zero padding.
+//
+// On a small plane much of a convolution's arithmetic falls on the padding: a 5x5 kernel on a 7x7 plane
+// (padding 2) sees the zero border in 31% of its taps, a 3x3 kernel in 18%. The pixel-major tiles of
+// ConvImageDirect.swift mix pixels with different valid taps, so they multiply those zeros like any value.
+// Here a micro-tile's six rows are the *same* output pixel (y, x) of six samples: they share their valid
+// taps exactly, and the kernel runs only over those.
+//
+// For that the padded input is stored channels-last, [sample][Hp][Wp][C], and the weights W^T with K in the
+// order (kh, kw, c). Then for one kernel row kh, the valid taps kw in kwLo..<kwHi and all channels are one
+// contiguous run of K, both in the image and in W^T:
+//
+//     out^T[(i, y, x), co] = sum over valid kh of  sum over j < (kwHi - kwLo) * C of
+//                            image_i[((y*s + kh) * Wp + x*s + kwLo) * C + j] * W^T[(kh * KW + kwLo) * C + j, co]
+//
+// so each valid kernel row is one call of the usual 6 x 64 micro-kernel, with its six A rows streaming
+// contiguous floats (each cache line used whole) and its B rows a contiguous slice of W^T. The calls
+// accumulate in the [6, P, Cout] result, which is transposed into the six samples' [Cout, P] outputs.
+
+extension Conv2DKernels {
+    /// Six A rows, each a pointer streaming contiguous floats: A(step p, row r) = rowR[p].
+    struct ContiguousRows: MicroPanelA {
+        let r0, r1, r2, r3, r4, r5: UnsafePointer<Float>
+        @inline(__always) func step(_ p: Int) -> Int { p }
+        @inline(__always) func value(_ p: Int, _ r: Int) -> Float {
+            switch r {
+            case 0: return r0[p]
+            case 1: return r1[p]
+            case 2: return r2[p]
+            case 3: return r3[p]
+            case 4: return r4[p]
+            default: return r5[p]
+            }
+        }
+    }
+
+    typealias ContiguousKernel = (Int, ContiguousRows, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+
+    /// The 6-row micro-kernel over `ContiguousRows`, for nv = 1...4 vectors of Cout.
+    static func contiguousKernel(nv: Int) -> ContiguousKernel {
+        switch nv {
+        case 4: return { GEMM.microKernelBody(mr: 6, nv: 4, kc: $0, a: $1, b: $2, tile: $3) }
+        case 3: return { GEMM.microKernelBody(mr: 6, nv: 3, kc: $0, a: $1, b: $2, tile: $3) }
+        case 2: return { GEMM.microKernelBody(mr: 6, nv: 2, kc: $0, a: $1, b: $2, tile: $3) }
+        default: return { GEMM.microKernelBody(mr: 6, nv: 1, kc: $0, a: $1, b: $2, tile: $3) }
+        }
+    }
+
+    /// One valid kernel row of one output pixel: K rows kStart..<kStart+length, read at image offset
+    /// `imageOffset` from the sample's padded base.
+    struct TapRun {
+        var kStart, length, imageOffset: Int
+    }
+
+    /// Per output pixel, its runs of valid taps: runs[runStart[q]..<runStart[q + 1]] for pixel q = y * OW + x.
+    struct ValidTaps {
+        var runs: [TapRun] = []
+        var runStart: [Int] = [0]
+
+        /// No pixels (a placeholder when the sample-major path is not used).
+        init() {}
+
+        init(_ shape: PatchShape) {
+            let (c, s, wp) = (shape.channels, shape.stride, shape.paddedWidth)
+            for y in 0..<shape.outHeight {
+                // Input row y*s + kh - padH must be inside 0..<height, likewise for columns.
+                let khLo = max(0, shape.padH - y * s), khHi = min(shape.kernelHeight, shape.height + shape.padH - y * s)
+                for x in 0..<shape.outWidth {
+                    let kwLo = max(0, shape.padW - x * s), kwHi = min(shape.kernelWidth, shape.width + shape.padW - x * s)
+                    if kwHi > kwLo {
+                        for kh in khLo..<max(khLo, khHi) {
+                            runs.append(TapRun(kStart: (kh * shape.kernelWidth + kwLo) * c, length: (kwHi - kwLo) * c,
+                                               imageOffset: ((y * s + kh) * wp + x * s + kwLo) * c))
+                        }
+                    }
+                    runStart.append(runs.count)
+                }
+            }
+        }
+
+        /// The share of the multiply-adds of the full im2col product that fall inside the image.
+        func validFraction(_ shape: PatchShape) -> Double {
+            let total = shape.outHeight * shape.outWidth * shape.patchSize
+            return Double(runs.reduce(0) { $0 + $1.length }) / Double(max(total, 1))
+        }
+    }
+
+    /// W^T[K, Cout] with K in (kh, kw, c) order, one [K, 64] k-major panel per 64 output channels.
+    /// weight: [Cout, C * KH * KW] in (c, kh, kw) order.
+    static func packTapMajor(_ shape: PatchShape, outChannels cout: Int, weight: UnsafePointer<Float>) -> Scratch {
+        let (c, kh, kw, kk) = (shape.channels, shape.kernelHeight, shape.kernelWidth, shape.patchSize)
+        let reordered = Scratch(cout * kk)
+        for co in 0..<cout {
+            for ci in 0..<c {
+                for a in 0..<kh {
+                    for b in 0..<kw {
+                        reordered.p[co * kk + (a * kw + b) * c + ci] = weight[co * kk + (ci * kh + a) * kw + b]
+                    }
+                }
+            }
+        }
+        let blocks = (cout + GEMM.nr - 1) / GEMM.nr
+        let packed = Scratch(blocks * kk * GEMM.nr)
+        for b in 0..<blocks {
+            GEMM.packB(trans: true, b: reordered.p, ldb: kk, p0: 0, kc: kk, j0: b * GEMM.nr,
+                       cols: min(GEMM.nr, cout - b * GEMM.nr), dst: packed.p + b * kk * GEMM.nr)
+        }
+        return packed
+    }
+
+    /// Scratch buffers of one worker for `sampleMajorConvolution`.
+    final class SampleMajorBuffers {
+        let padded: Scratch  // [6][Hp][Wp][C], border zero
+        let outT: Scratch    // [6][P][Cout]
+        let tile = Scratch(GEMM.mr * GEMM.nr)
+        init(_ shape: PatchShape, outChannels cout: Int) {
+            let count = GEMM.mr * shape.paddedPlane * shape.channels
+            padded = Scratch(count)
+            padded.p.update(repeating: 0, count: count)
+            outT = Scratch(GEMM.mr * shape.outHeight * shape.outWidth * cout)
+        }
+    }
+
+    /// output[n] for the samples n0 ..< n0 + 6: conv(input[n]) + bias, over valid taps only.
+    /// - input:  [batch, C, H, W]; packed: `packTapMajor(shape, ...)`; output: [batch, Cout, OH, OW]
+    static func sampleMajorConvolution(_ shape: PatchShape, n0: Int, outChannels cout: Int, input: UnsafePointer<Float>,
+                                       packed: UnsafePointer<Float>, taps: ValidTaps, bias: UnsafePointer<Float>?,
+                                       output: UnsafeMutablePointer<Float>, buffers: SampleMajorBuffers) {
+        let (c, h, w, wp) = (shape.channels, shape.height, shape.width, shape.paddedWidth)
+        let (kk, p) = (shape.patchSize, shape.outHeight * shape.outWidth)
+        let sampleSize = shape.paddedPlane * c
+        let padded = buffers.padded.p, outT = buffers.outT.p, tile = buffers.tile.p
+        // [C, H, W] -> the interior of [Hp, Wp, C], for each of the six samples.
+        for i in 0..<GEMM.mr {
+            let src = input + (n0 + i) * c * h * w
+            let dst = padded + i * sampleSize + (shape.padH * wp + shape.padW) * c
+            for y in 0..<h {
+                for x in 0..<w {
+                    let d = dst + (y * wp + x) * c, s = src + y * w + x
+                    for ci in 0..<c { d[ci] = s[ci * h * w] }
+                }
+            }
+        }
+        taps.runs.withUnsafeBufferPointer { runs in
+            for b in 0..<((cout + GEMM.nr - 1) / GEMM.nr) {
+                let co0 = b * GEMM.nr, nc = min(GEMM.nr, cout - co0), nv = (nc + 15) / 16
+                let kernel = contiguousKernel(nv: nv)
+                let panel = packed + b * kk * GEMM.nr
+                for q in 0..<p {
+                    let first = taps.runStart[q], last = taps.runStart[q + 1]
+                    let c0 = outT + q * cout + co0
+                    if first == last {  // every tap in the padding: the pixel is bias only
+                        for r in 0..<GEMM.mr { (c0 + r * p * cout).update(repeating: 0, count: nc) }
+                        continue
+                    }
+                    for j in first..<last {
+                        let run = runs[j]
+                        let a = padded + run.imageOffset
+                        let rows = ContiguousRows(r0: a, r1: a + sampleSize, r2: a + 2 * sampleSize, r3: a + 3 * sampleSize,
+                                                  r4: a + 4 * sampleSize, r5: a + 5 * sampleSize)
+                        kernel(run.length, rows, panel + run.kStart * 16 * nv, tile)
+                        GEMM.storeTile(tile, rows: GEMM.mr, cols: nc, alpha: 1, beta: j == first ? 0 : 1, c: c0,
+                                       ldc: p * cout)
+                    }
+                }
+            }
+        }
+        for i in 0..<GEMM.mr {
+            transposeAddingBias(outT + i * p * cout, pixels: p, channels: cout, bias: bias,
+                                into: output + (n0 + i) * cout * p)
+        }
+    }
+}
