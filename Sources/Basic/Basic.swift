@@ -17,24 +17,14 @@ struct Basic: ParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var training: TrainingLoopOptions<LoopDefaults>
 
-    @Option(help: "Passes over the 60,000 training images.")
-    var epochs = 3
-
-    @Option(help: "Images per training step.")
-    var batchSize = 128
-
-    @Option(help: "Adam learning rate.")
-    var lr: Float = 1e-3
-
-    @Option(help: "Stop training after this many minutes (whole epochs otherwise).")
-    var minutes: Double?
-
-    func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        guard batchSize >= 1 && batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes)") }
+    /// Chapter 1's defaults and wording for the training-loop options.
+    enum LoopDefaults: TrainingLoopDefaults {
+        static let epochs = 3
+        static let epochsHelp = "Passes over the 60,000 training images."
+        static let lrHelp = "Adam learning rate."
+        static let minutesHelp = "Stop training after this many minutes (whole epochs otherwise)."
     }
 
     func run() throws {
@@ -46,14 +36,14 @@ struct Basic: ParsableCommand {
         var rng = SeededGenerator(seed: common.seed)
         let model = BasicUNet(rng: &rng)
         print("  parameters: \(model.parameterCount)")
-        let session = TrainingSession(model: model, optimizer: Adam(model.parameters, learningRate: lr),
-                                      schedule: LearningRateSchedule(.constant, base: lr, totalSteps: 1), ema: nil,
+        let session = TrainingSession(model: model, optimizer: Adam(model.parameters, learningRate: training.lr),
+                                      schedule: LearningRateSchedule(.constant, base: training.lr, totalSteps: 1), ema: nil,
                                       rng: rng.split(), dropout: RandomSource(seed: common.seed))
 
         // 2. Train: corrupt, predict the clean image, MSE.
-        let budget = TrainingBudget(epochs: epochs, minutes: minutes, limit: common.limit)
+        let budget = TrainingBudget(epochs: training.epochs, minutes: training.minutes, limit: common.limit)
         let (summaries, seconds) = try timed {
-            try runEpochs(data: train, batchSize: batchSize, budget: budget, seed: common.seed, range: .zeroToOne) { images, _ in
+            try runEpochs(data: train, batchSize: training.batchSize, budget: budget, seed: common.seed, range: .zeroToOne) { images, _ in
                 try session.train { model, rng in oneShotDenoisingLoss(model: model, x: images, rng: &rng) }
             }
         }
@@ -98,7 +88,7 @@ struct Basic: ParsableCommand {
         report("weights", out.appendingPathComponent("basic.safetensors"))
         let sampleRate = forwardImagesPerSecond(model)
         let summary = RunSummary(model: "BasicUNet", parameters: model.parameterCount, epochs: summaries, trainSeconds: seconds,
-                                 trainImagesPerSecond: Double(session.step * batchSize) / seconds,
+                                 trainImagesPerSecond: Double(session.step * training.batchSize) / seconds,
                                  sampleImagesPerSecond: sampleRate, finalLoss: session.recentLoss())
         try summary.write(to: out.appendingPathComponent("summary.json"))
         print("  trained \(session.step) steps in \(fmt(seconds, 1)) s (\(fmt(summary.trainImagesPerSecond, 0)) img/s); " +

@@ -19,26 +19,17 @@ struct UNet2D: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup(title: "UNet2DModel") var unet: UNetOptions
+    @OptionGroup var training: TrainingLoopOptions<LoopDefaults>
 
     /// UNet2DModel trains ~10x slower per image than BasicUNet; half of MNIST keeps the default run near 10 minutes.
     static let defaultLimit = 30_000
 
-    @Option(help: "Passes over the training images.")
-    var epochs = 1
-
-    @Option(help: "Images per training step.")
-    var batchSize = 128
-
-    @Option(help: "Adam learning rate (both models).")
-    var lr: Float = 1e-3
-
-    @Option(help: "Stop each model's training after this many minutes.")
-    var minutes: Double?
-
-    func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        guard batchSize >= 1 && batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+    /// Chapter 2's defaults and wording for the training-loop options: one epoch, and two models to train.
+    enum LoopDefaults: TrainingLoopDefaults {
+        static let epochs = 1
+        static let epochsHelp = "Passes over the training images."
+        static let lrHelp = "Adam learning rate (both models)."
+        static let minutesHelp = "Stop each model's training after this many minutes."
     }
 
     func run() throws {
@@ -101,17 +92,17 @@ struct UNet2D: ParsableCommand {
 
     /// Chapter 1's objective for either model. Returns the run's summary and per-step losses.
     func trainOneShot(_ model: some DenoisingModel, name: String, data: MNIST, dropout: RandomSource) throws -> (RunSummary, [Float]) {
-        let session = TrainingSession(model: model, optimizer: Adam(model.parameters, learningRate: lr),
-                                      schedule: LearningRateSchedule(.constant, base: lr, totalSteps: 1), ema: nil,
+        let session = TrainingSession(model: model, optimizer: Adam(model.parameters, learningRate: training.lr),
+                                      schedule: LearningRateSchedule(.constant, base: training.lr, totalSteps: 1), ema: nil,
                                       rng: SeededGenerator(seed: common.seed &+ 3), dropout: dropout)
-        let budget = TrainingBudget(epochs: epochs, minutes: minutes, limit: common.limit ?? Self.defaultLimit)
+        let budget = TrainingBudget(epochs: training.epochs, minutes: training.minutes, limit: common.limit ?? Self.defaultLimit)
         let (epochs, seconds) = try timed {
-            try runEpochs(data: data, batchSize: batchSize, budget: budget, seed: common.seed, range: .zeroToOne, label: name) { images, _ in
+            try runEpochs(data: data, batchSize: training.batchSize, budget: budget, seed: common.seed, range: .zeroToOne, label: name) { images, _ in
                 try session.train { model, rng in oneShotDenoisingLoss(model: model, x: images, rng: &rng) }
             }
         }
         let summary = RunSummary(model: name, parameters: model.parameterCount, epochs: epochs, trainSeconds: seconds,
-                                 trainImagesPerSecond: Double(session.step * batchSize) / seconds,
+                                 trainImagesPerSecond: Double(session.step * training.batchSize) / seconds,
                                  sampleImagesPerSecond: forwardImagesPerSecond(model), finalLoss: session.recentLoss())
         return (summary, session.losses)
     }

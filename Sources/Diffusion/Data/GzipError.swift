@@ -1,5 +1,7 @@
+import TensorCore
+
 /// Why a (possibly gzip-compressed) file could not be decompressed. The description names the file.
-public struct GzipError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct GzipError: FileError, Equatable, Sendable {
     public enum Reason: Equatable, Sendable {
         /// The file could not be read at all.
         case unreadable(String)
@@ -22,13 +24,13 @@ public struct GzipError: Error, CustomStringConvertible, Equatable, Sendable {
         self.reason = reason
     }
 
-    public var description: String {
+    public var explanation: String {
         switch reason {
-        case .unreadable(let message): return "\(source): cannot read file (\(message))"
-        case .notGzip: return "\(source): not gzip data (missing the 1f 8b magic number)"
-        case .truncated: return "\(source): gzip data is truncated (the stream ends early)"
-        case .corrupt(let message): return "\(source): gzip data is corrupt (\(message))"
-        case .tooLarge(let limit): return "\(source): decompressed data would exceed \(limit) bytes"
+        case .unreadable(let message): return "cannot read file (\(message))"
+        case .notGzip: return "not gzip data (missing the 1f 8b magic number)"
+        case .truncated: return "gzip data is truncated (the stream ends early)"
+        case .corrupt(let message): return "gzip data is corrupt (\(message))"
+        case .tooLarge(let limit): return "decompressed data would exceed \(limit) bytes"
         }
     }
 }

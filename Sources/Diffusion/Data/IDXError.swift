@@ -1,5 +1,7 @@
+import TensorCore
+
 /// Why bytes are not a valid IDX file (the MNIST format). The description names the file.
-public struct IDXError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct IDXError: FileError, Equatable, Sendable {
     public enum Reason: Equatable, Sendable {
         /// Too few bytes for the 4-byte magic number and the dimensions it announces.
         case tooShort(byteCount: Int, needed: Int)
@@ -24,20 +26,20 @@ public struct IDXError: Error, CustomStringConvertible, Equatable, Sendable {
         self.reason = reason
     }
 
-    public var description: String {
+    public var explanation: String {
         switch reason {
         case .tooShort(let count, let needed):
-            return "\(source): too short for an IDX file (\(count) bytes, the header needs \(needed))"
+            return "too short for an IDX file (\(count) bytes, the header needs \(needed))"
         case .badMagic(let a, let b):
-            return "\(source): not an IDX file (magic number starts \(hex(a)) \(hex(b)), expected 00 00)"
+            return "not an IDX file (magic number starts \(hex(a)) \(hex(b)), expected 00 00)"
         case .unsupportedType(let code):
-            return "\(source): IDX element type \(hex(code)) is not supported (only 08, unsigned byte)"
+            return "IDX element type \(hex(code)) is not supported (only 08, unsigned byte)"
         case .badDimensionCount(let count):
-            return "\(source): IDX header announces \(count) dimensions (expected 1 to \(IDXArray.maxDimensions))"
+            return "IDX header announces \(count) dimensions (expected 1 to \(IDXArray.maxDimensions))"
         case .absurdDimensions(let dimensions):
-            return "\(source): IDX dimensions \(dimensions) are absurd (more than \(IDXArray.maxElements) elements)"
+            return "IDX dimensions \(dimensions) are absurd (more than \(IDXArray.maxElements) elements)"
         case .sizeMismatch(let dimensions, let expected, let actual):
-            return "\(source): IDX dimensions \(dimensions) need \(expected) data bytes but the file has \(actual)"
+            return "IDX dimensions \(dimensions) need \(expected) data bytes but the file has \(actual)"
         }
     }
 

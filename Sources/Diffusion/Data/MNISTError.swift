@@ -1,7 +1,9 @@
+import TensorCore
+
 /// Why an MNIST-format dataset could not be loaded. The description names the file (or directory) at fault.
 ///
 /// Errors about the bytes of one file come as ``GzipError`` or ``IDXError`` instead.
-public struct MNISTError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct MNISTError: FileError, Equatable, Sendable {
     public enum Reason: Equatable, Sendable {
         /// The file exists but cannot be read.
         case unreadable(String)
@@ -28,22 +30,22 @@ public struct MNISTError: Error, CustomStringConvertible, Equatable, Sendable {
         self.reason = reason
     }
 
-    public var description: String {
+    public var explanation: String {
         switch reason {
         case .unreadable(let message):
-            return "\(source): cannot read file (\(message))"
+            return "cannot read file (\(message))"
         case .missingFile(let names):
-            return "\(source): no dataset file found (looked for \(names.joined(separator: ", ")))"
+            return "no dataset file found (looked for \(names.joined(separator: ", ")))"
         case .checksumMismatch(let expected, let actual, let origin):
-            return "\(source): SHA-256 mismatch (expected \(expected), got \(actual); expected value from \(origin))"
+            return "SHA-256 mismatch (expected \(expected), got \(actual); expected value from \(origin))"
         case .notInChecksumFile(let file):
-            return "\(source): not listed in \(file)"
+            return "not listed in \(file)"
         case .unreadableChecksumFile(let message):
-            return "\(source): cannot read checksum file (\(message))"
+            return "cannot read checksum file (\(message))"
         case .wrongShape(let dimensions, let expected):
-            return "\(source): dimensions \(dimensions), expected \(expected)"
+            return "dimensions \(dimensions), expected \(expected)"
         case .countMismatch(let images, let labels, let imagesFile):
-            return "\(source): \(labels) labels but \(imagesFile) has \(images) images"
+            return "\(labels) labels but \(imagesFile) has \(images) images"
         }
     }
 }

@@ -1,5 +1,7 @@
+import TensorCore
+
 /// Why a PNG could not be read or written. The description names the file.
-public struct PNGError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct PNGError: FileError, Equatable, Sendable {
     public enum Reason: Equatable, Sendable {
         /// The file could not be read.
         case unreadable(String)
@@ -24,15 +26,15 @@ public struct PNGError: Error, CustomStringConvertible, Equatable, Sendable {
         self.reason = reason
     }
 
-    public var description: String {
+    public var explanation: String {
         switch reason {
-        case .unreadable(let message): return "\(source): cannot read file (\(message))"
-        case .notPNG: return "\(source): not a PNG file (missing the PNG signature)"
-        case .truncated: return "\(source): PNG file is truncated (no IEND chunk before the end of the data)"
+        case .unreadable(let message): return "cannot read file (\(message))"
+        case .notPNG: return "not a PNG file (missing the PNG signature)"
+        case .truncated: return "PNG file is truncated (no IEND chunk before the end of the data)"
         case .absurdDimensions(let width, let height):
-            return "\(source): PNG dimensions \(width)x\(height) are absurd (limit \(PNGCodec.maxSide) per side, \(PNGCodec.maxPixels) pixels)"
-        case .libpng(let message): return "\(source): libpng: \(message)"
-        case .writeFailed(let message): return "\(source): cannot write PNG (\(message))"
+            return "PNG dimensions \(width)x\(height) are absurd (limit \(PNGCodec.maxSide) per side, \(PNGCodec.maxPixels) pixels)"
+        case .libpng(let message): return "libpng: \(message)"
+        case .writeFailed(let message): return "cannot write PNG (\(message))"
         }
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// The description always starts with the file (or `<memory>`) and, when it concerns one tensor, its name:
 /// `Checkpoints/unet.safetensors: tensor "conv.weight": data_offsets [0, 96] hold 96 bytes but shape [4, 8] of F32 needs 128`.
-public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct SafeTensorsError: FileError, Equatable, Sendable {
     /// What is wrong, with the values needed to explain it.
     public enum Reason: Equatable, Sendable {
         /// The file could not be read at all (missing, permissions, ...).
@@ -45,11 +45,7 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
         self.reason = reason
     }
 
-    public var description: String {
-        "\(source): \(explanation)"
-    }
-
-    private var explanation: String {
+    public var explanation: String {
         switch reason {
         case .unreadable(let message):
             return "cannot read file (\(message))"
