@@ -252,6 +252,10 @@ public enum Conv2DKernels {
             directWeightGradientBatch(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, gradBias: gradBias)
             return
         }
+        if useTapWeightGradient(g) {
+            tapWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, gradBias: gradBias)
+            return
+        }
         if cout >= 16 && !g.isPointwise {
             implicitWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, gradBias: gradBias)
             return
