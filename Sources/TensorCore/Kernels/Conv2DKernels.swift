@@ -48,7 +48,8 @@ public struct Conv2DGeometry: Sendable, Equatable {
 ///     forward:        out_n[Cout, P] = W[Cout, K] x col_n[K, P]
 ///     backwardData:   stride 1: a forward convolution of dout with flipped weights (see `backwardData`);
 ///                     otherwise dcol_n[K, P] = W^T x dout_n[Cout, P], then col2im
-///     backwardWeight: dW^T[K, Cout] += col_n[K, P] x dout_n^T (ConvWeightGradient.swift)
+///     backwardWeight: dW^T[K, Cout] += col_n[K, P] x dout_n^T (ConvWeightGradient.swift; tap by tap over
+///                     the valid pixels only where a quarter of the taps hit padding, ConvTapWeightGradient.swift)
 ///
 /// Which path a layer takes:
 /// - 1x1, stride 1, no padding: the input sample already is col_n; plain GEMMs.
@@ -56,7 +57,9 @@ public struct Conv2DGeometry: Sendable, Equatable {
 ///   1 -> 32 layer): direct convolution (ConvDirect.swift); a GEMM would use one row of its 6-row tile.
 /// - small planes (up to 14x14) with whole vectors of 32 or more channels on the row side, and 32-channel
 ///   layers with K >= 256: "image direct" (ConvImageDirect.swift): out^T = col^T x W^T with the column matrix
-///   read straight from the padded image, nothing packed but the weights.
+///   read straight from the padded image, nothing packed but the weights. When a core has six or more
+///   samples and a tenth of the taps fall on the padding (5x5 on 7x7 or 14x14, 3x3 on 7x7), its tiles are
+///   sample-major instead and skip those taps (ConvSampleMajor.swift).
 /// - everything else: "implicit im2col" (ConvPacking.swift): the GEMM packs its panels of col_n straight from
 ///   a zero-padded copy of the input, so the column matrix (over a megabyte per sample for a 64-channel 5x5
 ///   layer) is never written out.
