@@ -49,6 +49,24 @@ struct SamplingOptions: ParsableArguments {
         return trained
     }
 
+    /// Samples many digits in batches of at most `batch` with one progress bar, so memory stays flat however
+    /// many are asked for (a guided batch of 250 digits is a forward batch of 500). Batch b starts from seed
+    /// `seed + its first index`: `evaluate` and `export` with the same seed draw the same digits.
+    /// - returns: [labels.count, 1, 28, 28] in [-1, 1]
+    func generateInBatches(_ trained: TrainedModel, labels: [Int], batch: Int = 250) -> Tensor {
+        let total = sampler == .ddpm ? trained.schedule.steps : steps
+        let starts = Array(stride(from: 0, to: labels.count, by: batch))
+        let bar = ProgressBar(total: total * starts.count, label: "sample", itemsPerStep: min(batch, labels.count))
+        defer { bar.finish() }
+        var parts: [Tensor] = []
+        for (index, start) in starts.enumerated() {
+            let chunk = Array(labels[start..<min(start + batch, labels.count)])
+            parts.append(trained.generate(labels: chunk, guidance: guidance, sampler: sampler, steps: steps,
+                                          seed: seed &+ UInt64(start)) { done, _ in bar.update(step: index * total + done) }.images)
+        }
+        return Tensor.concat(parts, axis: 0)
+    }
+
     /// Samples `labels` with a progress bar.
     func generate(_ trained: TrainedModel, labels: [Int], guidance: Float? = nil, recordEvery: Int = 0) -> (images: Tensor, trajectory: SamplingTrajectory) {
         let total = sampler == .ddpm ? trained.schedule.steps : steps

@@ -36,7 +36,7 @@ extension Conditional {
             try reader.load(from: classifierFile)
             let test = try MNIST.load(split: .test, directory: data.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory)
             let labels = (0...9).flatMap { Array(repeating: $0, count: perClass) }
-            let ((images, _), seconds) = timed { sampling.generate(trained, labels: labels) }
+            let (images, seconds) = timed { sampling.generateInBatches(trained, labels: labels) }
             let result = EvaluationReport.score(images: images, labels: labels, classifier: reader, test: test,
                                                 guidance: sampling.guidance, sampler: sampling.sampler.rawValue,
                                                 steps: sampling.sampler == .ddpm ? trained.schedule.steps : sampling.steps, seconds: seconds)
@@ -68,16 +68,9 @@ extension Conditional {
         func run() throws {
             let trained = try sampling.load()
             let labels = (0...9).flatMap { Array(repeating: $0, count: perClass) }
-            // Batches of at most 500 keep memory flat for large exports.
-            var batches: [Tensor] = []
-            for start in stride(from: 0, to: labels.count, by: 500) {
-                let chunk = Array(labels[start..<min(start + 500, labels.count)])
-                var options = sampling
-                options.seed = sampling.seed &+ UInt64(start)
-                batches.append(options.generate(trained, labels: chunk).images)
-            }
+            let images = sampling.generateInBatches(trained, labels: labels)
             let directory = URL(fileURLWithPath: out, isDirectory: true)
-            try IDXWriter.writeDataset(images: Tensor.concat(batches, axis: 0), labels: labels, to: directory)
+            try IDXWriter.writeDataset(images: images, labels: labels, to: directory)
             print("wrote \(labels.count) digits to \(directory.relativePath)/images-idx3-ubyte and labels-idx1-ubyte")
         }
     }
