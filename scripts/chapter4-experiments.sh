@@ -2,7 +2,7 @@
 # The experiments of Chapter 4, reproducible: each trains a conditional model for the same budget and scores
 # it with `Conditional evaluate` (class accuracy and FID on the shipped classifier's features).
 #
-#   scripts/chapter4-experiments.sh [epochs=1] [per-class=50] [out=runs/experiments]
+#   scripts/chapter4-experiments.sh [epochs=1] [per-class=50] [out=runs/experiments] [part=all|training|sampling]
 #
 # Training experiments (same seed, same epochs): MSE vs L1, linear vs cosine schedule, and model size
 # (the cpu preset vs wider channels). Sampling experiments on the shipped model: guidance scale w and the
@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 epochs=${1:-1}
 per_class=${2:-50}
 out=${3:-runs/experiments}
+part=${4:-all}
+case "$part" in all|training|sampling) ;; *) echo "part must be all, training or sampling, got '$part'" >&2; exit 2;; esac
 mkdir -p "$out"
 swift build -c release --product Conditional >/dev/null
 bin="$(swift build -c release --show-bin-path)/Conditional"
@@ -36,19 +38,22 @@ train() {  # name [train flags...]: trains, prints "train seconds|final loss"
     echo "$((end - start))|$(grep -o 'final loss [0-9.]*' "$out/$name.log" | awk '{print $3}')"
 }
 
-{
-    echo "## Training experiments ($epochs epoch(s), seed 0, evaluated with $per_class samples per class, w = 2, DDIM 50)"
-    echo
-    echo "| run | flags | train s | final loss | accuracy | FID | sampling s |"
-    echo "|---|---|---|---|---|---|---|"
-} > "$results"
-for spec in "mse-linear|" "l1-linear|--loss l1" "mse-cosine|--schedule cosine" "wide|--channels 64,128,128" ; do
-    name=${spec%%|*}; flags=${spec#*|}
-    # shellcheck disable=SC2086
-    t=$(train "$name" $flags)
-    s=$(score "$name" "$out/$name/conditional.safetensors")
-    echo "| $name | \`$flags\` | ${t%%|*} | ${t#*|} | ${s%%|*} | $(echo "$s" | cut -d'|' -f2) | ${s##*|} |" >> "$results"
-done
+: > "$results"
+if [ "$part" != sampling ]; then
+    {
+        echo "## Training experiments ($epochs epoch(s), seed 0, evaluated with $per_class samples per class, w = 2, DDIM 50)"
+        echo
+        echo "| run | flags | train s | final loss | accuracy | FID | sampling s |"
+        echo "|---|---|---|---|---|---|---|"
+    } >> "$results"
+    for spec in "mse-linear|" "l1-linear|--loss l1" "mse-cosine|--schedule cosine" "wide|--channels 64,128,128" ; do
+        name=${spec%%|*}; flags=${spec#*|}
+        # shellcheck disable=SC2086
+        t=$(train "$name" $flags)
+        s=$(score "$name" "$out/$name/conditional.safetensors")
+        echo "| $name | \`$flags\` | ${t%%|*} | ${t#*|} | ${s%%|*} | $(echo "$s" | cut -d'|' -f2) | ${s##*|} |" >> "$results"
+    done
+fi
 
 sweep() {  # title column flag values...: scores the shipped model once per value of one evaluate flag
     local title=$1 column=$2 flag=$3; shift 3
@@ -65,6 +70,8 @@ sweep() {  # title column flag values...: scores the shipped model once per valu
         echo "| $value | ${s%%|*} | $(echo "$s" | cut -d'|' -f2) | ${s##*|} |" >> "$results"
     done
 }
-sweep "Guidance scale, DDIM 50" w --guidance 0 0.5 1 2 4
-sweep "DDIM steps, w = 2" steps --steps 5 10 20 50 100
+if [ "$part" != training ]; then
+    sweep "Guidance scale, DDIM 50" w --guidance 0 0.5 1 2 4
+    sweep "DDIM steps, w = 2" steps --steps 5 10 20 50 100
+fi
 cat "$results"
