@@ -52,8 +52,9 @@ extension Conv2DKernels {
         // (ConvSampleMajor.swift), where the padding takes a tenth of the taps or more: 5x5 kernels on 7x7 and
         // 14x14 planes (+10-25% measured), 3x3 on 7x7 (+5%); not 3x3 on 14x14 or 28x28, nor strided layers,
         // where the channels-last copy costs more than the skipped taps save.
-        let taps = shape.stride == 1 && batch / workerCount(batch: batch) >= GEMM.mr ? ValidTaps(shape) : ValidTaps()
-        let sampleMajor = !taps.runs.isEmpty && taps.validFraction(shape) <= 0.9
+        let sampleMajor = shape.stride == 1 && batch / workerCount(batch: batch) >= GEMM.mr
+            && shape.validTapFraction <= 0.9
+        let taps = sampleMajor ? ValidTaps(shape) : ValidTaps()
         let tapMajor = sampleMajor ? packTapMajor(shape, outChannels: cout, weight: weight) : nil
         let plan = Unchecked(value: (packed: tapMajor?.p, taps: taps))
         let offsets = shape.rowOffsets()
@@ -96,7 +97,6 @@ extension Conv2DKernels {
                         let beta: Float = k0 == 0 ? 0 : 1
                         for b in 0..<blocks {
                             let co0 = b * GEMM.nr, nc = min(GEMM.nr, cout - co0), nv = (nc + 15) / 16
-                            let kernel = imageKernel(nv: nv)
                             let panelB = UnsafePointer(ptr.b + b * kk * GEMM.nr + k0 * 16 * nv)
                             var q0 = 0
                             while q0 < ld {
@@ -104,7 +104,7 @@ extension Conv2DKernels {
                                 func row(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(padded.p + pixels[min(q0 + r, ld - 1)]) }
                                 let panel = ImagePanel(r0: row(0), r1: row(1), r2: row(2), r3: row(3), r4: row(4),
                                                        r5: row(5), stepOffsets: rowOffsets.value + k0)
-                                kernel(kc, panel, panelB, tile.p)
+                                GEMM.sixRowTile(nv: nv, kc: kc, a: panel, b: panelB, tile: tile.p)
                                 GEMM.storeTile(tile.p, rows: min(GEMM.mr, ld - q0), cols: nc, alpha: 1, beta: beta,
                                                c: outT.p + q0 * cout + co0, ldc: cout)
                                 q0 += GEMM.mr

@@ -66,6 +66,34 @@ extension Conv2DKernels {
                 for y in 0..<height { (d + y * paddedWidth).update(from: s + y * width, count: width) }
             }
         }
+
+        /// Like `pad`, channels-last: `count` samples [count, C, H, W] into the interior of [count, Hp, Wp, C]
+        /// (ConvSampleMajor.swift, ConvTapWeightGradient.swift). The border must already be zero.
+        func padChannelsLast(_ src: UnsafePointer<Float>, count: Int, into padded: UnsafeMutablePointer<Float>) {
+            let (c, h, w, wp) = (channels, height, width, paddedWidth)
+            for i in 0..<count {
+                let s0 = src + i * c * h * w
+                let d0 = padded + i * paddedPlane * c + (padH * wp + padW) * c
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let d = d0 + (y * wp + x) * c, s = s0 + y * w + x
+                        for ci in 0..<c { d[ci] = s[ci * h * w] }
+                    }
+                }
+            }
+        }
+
+        /// The share of the im2col product's multiply-adds whose input pixel is inside the image, not padding:
+        /// (valid (y, kh) pairs / (OH * KH)) x (valid (x, kw) pairs / (OW * KW)), since rows and columns are
+        /// independent. 0.69 for a 5x5 kernel on 7x7 with padding 2.
+        var validTapFraction: Double {
+            func axis(_ out: Int, _ kernel: Int, _ size: Int, _ pad: Int) -> Double {
+                var valid = 0
+                for o in 0..<out { valid += max(0, min(kernel, size + pad - o * stride) - max(0, pad - o * stride)) }
+                return Double(valid) / Double(max(1, out * kernel))
+            }
+            return axis(outHeight, kernelHeight, height, padH) * axis(outWidth, kernelWidth, width, padW)
+        }
     }
 
     /// Packs panels of the (never materialised) column matrix of a group of padded samples.

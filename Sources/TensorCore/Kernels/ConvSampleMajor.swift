@@ -35,16 +35,12 @@ extension Conv2DKernels {
         }
     }
 
-    typealias ContiguousKernel = (Int, ContiguousRows, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
-
-    /// The 6-row micro-kernel over `ContiguousRows`, for nv = 1...4 vectors of Cout.
-    static func contiguousKernel(nv: Int) -> ContiguousKernel {
-        switch nv {
-        case 4: return { GEMM.microKernelBody(mr: 6, nv: 4, kc: $0, a: $1, b: $2, tile: $3) }
-        case 3: return { GEMM.microKernelBody(mr: 6, nv: 3, kc: $0, a: $1, b: $2, tile: $3) }
-        case 2: return { GEMM.microKernelBody(mr: 6, nv: 2, kc: $0, a: $1, b: $2, tile: $3) }
-        default: return { GEMM.microKernelBody(mr: 6, nv: 1, kc: $0, a: $1, b: $2, tile: $3) }
-        }
+    /// `GEMM.sixRowTile` over `ContiguousRows`, kept out of line: called once per valid kernel row (a few
+    /// hundred steps), the loop around it runs faster without the four kernel bodies inlined into it.
+    @inline(never)
+    static func contiguousTile(nv: Int, kc: Int, a: ContiguousRows, b: UnsafePointer<Float>,
+                               tile: UnsafeMutablePointer<Float>) {
+        GEMM.sixRowTile(nv: nv, kc: kc, a: a, b: b, tile: tile)
     }
 
     /// One valid kernel row of one output pixel: K rows kStart..<kStart+length, read at image offset
@@ -77,12 +73,6 @@ extension Conv2DKernels {
                     runStart.append(runs.count)
                 }
             }
-        }
-
-        /// The share of the multiply-adds of the full im2col product that fall inside the image.
-        func validFraction(_ shape: PatchShape) -> Double {
-            let total = shape.outHeight * shape.outWidth * shape.patchSize
-            return Double(runs.reduce(0) { $0 + $1.length }) / Double(max(total, 1))
         }
     }
 
@@ -127,25 +117,14 @@ extension Conv2DKernels {
     static func sampleMajorConvolution(_ shape: PatchShape, n0: Int, outChannels cout: Int, input: UnsafePointer<Float>,
                                        packed: UnsafePointer<Float>, taps: ValidTaps, bias: UnsafePointer<Float>?,
                                        output: UnsafeMutablePointer<Float>, buffers: SampleMajorBuffers) {
-        let (c, h, w, wp) = (shape.channels, shape.height, shape.width, shape.paddedWidth)
+        let (c, h, w) = (shape.channels, shape.height, shape.width)
         let (kk, p) = (shape.patchSize, shape.outHeight * shape.outWidth)
         let sampleSize = shape.paddedPlane * c
         let padded = buffers.padded.p, outT = buffers.outT.p, tile = buffers.tile.p
-        // [C, H, W] -> the interior of [Hp, Wp, C], for each of the six samples.
-        for i in 0..<GEMM.mr {
-            let src = input + (n0 + i) * c * h * w
-            let dst = padded + i * sampleSize + (shape.padH * wp + shape.padW) * c
-            for y in 0..<h {
-                for x in 0..<w {
-                    let d = dst + (y * wp + x) * c, s = src + y * w + x
-                    for ci in 0..<c { d[ci] = s[ci * h * w] }
-                }
-            }
-        }
+        shape.padChannelsLast(input + n0 * c * h * w, count: GEMM.mr, into: padded)
         taps.runs.withUnsafeBufferPointer { runs in
             for b in 0..<((cout + GEMM.nr - 1) / GEMM.nr) {
                 let co0 = b * GEMM.nr, nc = min(GEMM.nr, cout - co0), nv = (nc + 15) / 16
-                let kernel = contiguousKernel(nv: nv)
                 let panel = packed + b * kk * GEMM.nr
                 for q in 0..<p {
                     let first = taps.runStart[q], last = taps.runStart[q + 1]
@@ -159,7 +138,7 @@ extension Conv2DKernels {
                         let a = padded + run.imageOffset
                         let rows = ContiguousRows(r0: a, r1: a + sampleSize, r2: a + 2 * sampleSize, r3: a + 3 * sampleSize,
                                                   r4: a + 4 * sampleSize, r5: a + 5 * sampleSize)
-                        kernel(run.length, rows, panel + run.kStart * 16 * nv, tile)
+                        contiguousTile(nv: nv, kc: run.length, a: rows, b: panel + run.kStart * 16 * nv, tile: tile)
                         GEMM.storeTile(tile, rows: GEMM.mr, cols: nc, alpha: 1, beta: j == first ? 0 : 1, c: c0,
                                        ldc: p * cout)
                     }

@@ -23,17 +23,6 @@ extension Conv2DKernels {
         @inline(__always) func value(_ at: UnsafePointer<Float>, _ r: Int) -> Float { at[r] }
     }
 
-    typealias AdjacentKernel = (Int, AdjacentRows, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
-
-    static func adjacentKernel(nv: Int) -> AdjacentKernel {
-        switch nv {
-        case 4: return { GEMM.microKernelBody(mr: 6, nv: 4, kc: $0, a: $1, b: $2, tile: $3) }
-        case 3: return { GEMM.microKernelBody(mr: 6, nv: 3, kc: $0, a: $1, b: $2, tile: $3) }
-        case 2: return { GEMM.microKernelBody(mr: 6, nv: 2, kc: $0, a: $1, b: $2, tile: $3) }
-        default: return { GEMM.microKernelBody(mr: 6, nv: 1, kc: $0, a: $1, b: $2, tile: $3) }
-        }
-    }
-
     /// Whether `tapWeightGradient` computes the weight gradient of `g`: stride 1, at least 16 output channels,
     /// and a quarter or more of the taps in the padding. Measured on the chapter layers: a 5x5 kernel on 7x7
     /// (31% padding) gains 14%; at 16-18% padding (5x5 on 14x14, 3x3 on 7x7) the per-tap copy of dout and the
@@ -41,7 +30,7 @@ extension Conv2DKernels {
     /// ConvWeightGradient.swift path.
     static func useTapWeightGradient(_ g: Conv2DGeometry) -> Bool {
         guard g.stride == 1 && g.outChannels >= 16 && !g.isPointwise else { return false }
-        return ValidTaps(PatchShape(g)).validFraction(PatchShape(g)) <= 0.75
+        return PatchShape(g).validTapFraction <= 0.75
     }
 
     /// gradWeight[Cout, Cin, KH, KW] and gradBias[Cout] (if non-nil), OVERWRITTEN with the batch sums.
@@ -71,16 +60,9 @@ extension Conv2DKernels {
             defer { offsets.deallocate() }
             for n0 in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
                 let count = min(group, samples.upperBound - n0)
+                shape.padChannelsLast(ptr.a + n0 * c * h * w, count: count, into: padded.p)
                 for i in 0..<count {
-                    // Image: [C, H, W] -> the interior of [Hp, Wp, C]. dout: [Cout, P] -> [P, Cout], and dB.
-                    let src = ptr.a + (n0 + i) * c * h * w
-                    let dst = padded.p + i * sampleSize + (shape.padH * wp + shape.padW) * c
-                    for y in 0..<h {
-                        for x in 0..<w {
-                            let d = dst + (y * wp + x) * c, s = src + y * w + x
-                            for ci in 0..<c { d[ci] = s[ci * h * w] }
-                        }
-                    }
+                    // dout: [Cout, P] -> [P, Cout], and dB.
                     let dout = ptr.b + (n0 + i) * cout * p, t = doutT.p + i * p * cout
                     for co in 0..<cout {
                         dB[co] += sum(dout + co * p, count: p)
@@ -111,10 +93,10 @@ extension Conv2DKernels {
                                     }
                                 }
                             }
-                            let kernel = adjacentKernel(nv: nv)
                             for c0 in Swift.stride(from: 0, to: c, by: GEMM.mr) {
                                 // Rows past C read the next pixel's channels (or the slack); they are not stored.
-                                kernel(steps, AdjacentRows(base: padded.p + c0, offsets: offsets), bPack.p, tile.p)
+                                GEMM.sixRowTile(nv: nv, kc: steps, a: AdjacentRows(base: padded.p + c0, offsets: offsets), b: bPack.p,
+                                               tile: tile.p)
                                 GEMM.storeTile(tile.p, rows: min(GEMM.mr, c - c0), cols: nc, alpha: 1, beta: 1,
                                                c: dWT + ((a * kw + b) * c + c0) * cout + co0, ldc: cout)
                             }

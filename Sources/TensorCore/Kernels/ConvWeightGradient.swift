@@ -36,18 +36,6 @@ extension Conv2DKernels {
         }
     }
 
-    typealias ImageKernel = (Int, ImagePanel, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
-
-    /// The 6-row micro-kernel reading A from the image, for nv = 1...4 vectors of Cout.
-    static func imageKernel(nv: Int) -> ImageKernel {
-        switch nv {
-        case 4: return { GEMM.microKernelBody(mr: 6, nv: 4, kc: $0, a: $1, b: $2, tile: $3) }
-        case 3: return { GEMM.microKernelBody(mr: 6, nv: 3, kc: $0, a: $1, b: $2, tile: $3) }
-        case 2: return { GEMM.microKernelBody(mr: 6, nv: 2, kc: $0, a: $1, b: $2, tile: $3) }
-        default: return { GEMM.microKernelBody(mr: 6, nv: 1, kc: $0, a: $1, b: $2, tile: $3) }
-        }
-    }
-
     /// backwardWeight for layers with at least 16 output channels (below that the Cout-wide vectors would be
     /// mostly empty and the im2col path is faster).
     static func implicitWeightGradient(_ g: Conv2DGeometry, input: UnsafePointer<Float>,
@@ -99,7 +87,6 @@ extension Conv2DKernels {
                         while co0 < cout {
                             let nc = min(GEMM.nr, cout - co0)
                             GEMM.packB(trans: true, b: dout, ldb: ld, p0: q0, kc: kc, j0: co0, cols: nc, dst: bPack.p)
-                            let kernel = imageKernel(nv: (nc + 15) / 16)
                             var i0 = 0
                             while i0 < kk {
                                 // Rows past K repeat the last row; their results are not stored.
@@ -108,7 +95,7 @@ extension Conv2DKernels {
                                 }
                                 let panel = ImagePanel(r0: row(0), r1: row(1), r2: row(2), r3: row(3), r4: row(4),
                                                        r5: row(5), stepOffsets: pixels + q0)
-                                kernel(kc, panel, bPack.p, tile.p)
+                                GEMM.sixRowTile(nv: (nc + 15) / 16, kc: kc, a: panel, b: bPack.p, tile: tile.p)
                                 GEMM.storeTile(tile.p, rows: min(GEMM.mr, kk - i0), cols: nc, alpha: 1, beta: beta,
                                                c: dWT + i0 * cout + co0, ldc: cout)
                                 i0 += GEMM.mr

@@ -109,6 +109,20 @@ extension GEMM {
         if mr > 5 { storeRow(tile + 320, nv: nv, c50, c51, c52, c53) }
     }
 
+    /// One full-height (6-row) tile for an A operand of any layout, nv = 1...4 vectors of B: what the
+    /// convolution kernels use with A read from an image (`Conv2DKernels.ImagePanel`, `ContiguousRows`,
+    /// `AdjacentRows`). Inlined into the caller, so each branch is the kernel specialised for its `A`.
+    @inline(__always)
+    static func sixRowTile<A: MicroPanelA>(nv: Int, kc: Int, a: A, b: UnsafePointer<Float>,
+                                           tile: UnsafeMutablePointer<Float>) {
+        switch nv {
+        case 4: microKernelBody(mr: 6, nv: 4, kc: kc, a: a, b: b, tile: tile)
+        case 3: microKernelBody(mr: 6, nv: 3, kc: kc, a: a, b: b, tile: tile)
+        case 2: microKernelBody(mr: 6, nv: 2, kc: kc, a: a, b: b, tile: tile)
+        default: microKernelBody(mr: 6, nv: 1, kc: kc, a: a, b: b, tile: tile)
+        }
+    }
+
     /// Signature shared by all specialised kernels: (kc, aPanel, bPanel, tile).
     typealias MicroKernel = (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
 
