@@ -76,17 +76,9 @@ enum ModelBenchmarks {
     /// Per-op time of `steps` sampling forward passes (batch `batch`, no autodiff graph), as in `run`.
     static func profileSampling(_ which: ChapterModel, steps: Int, batch: Int = 100) -> Profiler {
         let fixture = TrainingStepFixture(which, batch: 128)
-        let model = fixture.model
-        var rng = SeededGenerator(seed: 1)
-        let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
-        let t = [Float](repeating: 500, count: batch)
         let labels = which.isConditional ? (0..<batch).map { $0 % 10 } : nil
-        model.eval()
-        let pool = StoragePool()
-        func forward() { StoragePool.$current.withValue(pool) { _ = model(x, timesteps: t, classLabels: labels) } }
         let profiler = Profiler()
-        withoutGrad {
-            forward()  // warm-up
+        withSamplingPasses(fixture.model, batch: batch, labels: labels) { forward in
             Profiler.$current.withValue(profiler) {
                 for _ in 0..<steps {
                     profiler.resetClock()
