@@ -14,9 +14,10 @@
 //     out^T[(i, y, x), co] = sum over valid kh of  sum over j < (kwHi - kwLo) * C of
 //                            image_i[((y*s + kh) * Wp + x*s + kwLo) * C + j] * W^T[(kh * KW + kwLo) * C + j, co]
 //
-// so each valid kernel row is one call of the usual 6 x 64 micro-kernel, with its six A rows streaming
-// contiguous floats (each cache line used whole) and its B rows a contiguous slice of W^T. The calls
-// accumulate in the [6, P, Cout] result, which is transposed into the six samples' [Cout, P] outputs.
+// so each valid kernel row is one run of steps of the usual 6 x 64 micro-kernel, with its six A rows
+// streaming contiguous floats (each cache line used whole) and its B rows a contiguous slice of W^T. One
+// kernel call sums all of a pixel's runs in registers (the segmented `GEMM.sixRowTile`) and stores the
+// tile once into the [6, P, Cout] result, which is transposed into the six samples' [Cout, P] outputs.
 
 extension Conv2DKernels {
     /// Six A rows, each a pointer streaming contiguous floats: A(step p, row r) = rowR[p].
@@ -35,12 +36,19 @@ extension Conv2DKernels {
         }
     }
 
-    /// `GEMM.sixRowTile` over `ContiguousRows`, kept out of line: called once per valid kernel row (a few
-    /// hundred steps), the loop around it runs faster without the four kernel bodies inlined into it.
+    /// One output pixel of six samples over its valid kernel rows `runs[0..<count]`: the segmented
+    /// `GEMM.sixRowTile`, the accumulators held in registers across the runs. Sample r's image starts at
+    /// `image + r * sampleSize`; the runs' W^T rows start at `b + kStart * 16nv`. Kept out of line: the loop
+    /// around it runs faster without the four kernel bodies inlined into it.
     @inline(never)
-    static func contiguousTile(nv: Int, kc: Int, a: ContiguousRows, b: UnsafePointer<Float>,
-                               tile: UnsafeMutablePointer<Float>) {
-        GEMM.sixRowTile(nv: nv, kc: kc, a: a, b: b, tile: tile)
+    static func validTapsTile(nv: Int, runs: UnsafePointer<TapRun>, count: Int, image: UnsafePointer<Float>,
+                              sampleSize: Int, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>) {
+        GEMM.sixRowTile(nv: nv, segments: count, segment: { s in
+            let run = runs[s], a = image + run.imageOffset
+            let rows = ContiguousRows(r0: a, r1: a + sampleSize, r2: a + 2 * sampleSize, r3: a + 3 * sampleSize,
+                                      r4: a + 4 * sampleSize, r5: a + 5 * sampleSize)
+            return (rows, b + run.kStart * 16 * nv, run.length)
+        }, tile: tile)
     }
 
     /// One valid kernel row of one output pixel: K rows kStart..<kStart+length, read at image offset
@@ -128,20 +136,11 @@ extension Conv2DKernels {
                 let panel = packed + b * kk * GEMM.nr
                 for q in 0..<p {
                     let first = taps.runStart[q], last = taps.runStart[q + 1]
-                    let c0 = outT + q * cout + co0
-                    if first == last {  // every tap in the padding: the pixel is bias only
-                        for r in 0..<GEMM.mr { (c0 + r * p * cout).update(repeating: 0, count: nc) }
-                        continue
-                    }
-                    for j in first..<last {
-                        let run = runs[j]
-                        let a = padded + run.imageOffset
-                        let rows = ContiguousRows(r0: a, r1: a + sampleSize, r2: a + 2 * sampleSize, r3: a + 3 * sampleSize,
-                                                  r4: a + 4 * sampleSize, r5: a + 5 * sampleSize)
-                        contiguousTile(nv: nv, kc: run.length, a: rows, b: panel + run.kStart * 16 * nv, tile: tile)
-                        GEMM.storeTile(tile, rows: GEMM.mr, cols: nc, alpha: 1, beta: j == first ? 0 : 1, c: c0,
-                                       ldc: p * cout)
-                    }
+                    // No valid taps at all (a pixel whose kernel sees only padding) gives a zero tile.
+                    validTapsTile(nv: nv, runs: runs.baseAddress! + first, count: last - first, image: padded,
+                                  sampleSize: sampleSize, b: panel, tile: tile)
+                    GEMM.storeTile(tile, rows: GEMM.mr, cols: nc, alpha: 1, beta: 0, c: outT + q * cout + co0,
+                                   ldc: p * cout)
                 }
             }
         }

@@ -78,6 +78,16 @@ extension GEMM {
     @inline(__always)
     static func microKernelBody<A: MicroPanelA>(mr: Int, nv: Int, kc: Int, a: A, b: UnsafePointer<Float>,
                                                 tile: UnsafeMutablePointer<Float>) {
+        microKernelBody(mr: mr, nv: nv, segments: 1, segment: { _ in (a, b, kc) }, tile: tile)
+    }
+
+    /// The same tile summed over several runs of steps, with the accumulators kept in registers between them:
+    /// tile = sum over s < segments of (A_s x B_s), where segment(s) = (A_s, bPanel_s [kc_s, 16 * nv], kc_s).
+    /// The convolution kernels use it to skip the steps that would multiply the zero padding.
+    @inline(__always)
+    static func microKernelBody<A: MicroPanelA>(mr: Int, nv: Int, segments: Int,
+                                                segment: (Int) -> (a: A, b: UnsafePointer<Float>, kc: Int),
+                                                tile: UnsafeMutablePointer<Float>) {
         let zero = Vec()
         var c00 = zero, c01 = zero, c02 = zero, c03 = zero
         var c10 = zero, c11 = zero, c12 = zero, c13 = zero
@@ -85,21 +95,24 @@ extension GEMM {
         var c30 = zero, c31 = zero, c32 = zero, c33 = zero
         var c40 = zero, c41 = zero, c42 = zero, c43 = zero
         var c50 = zero, c51 = zero, c52 = zero, c53 = zero
-        var pb = b
         let bStride = 16 * nv
-        for p in 0..<kc {
-            let b0 = load(pb)
-            let b1 = nv > 1 ? load(pb + 16) : zero
-            let b2 = nv > 2 ? load(pb + 32) : zero
-            let b3 = nv > 3 ? load(pb + 48) : zero
-            let step = a.step(p)
-            fmaRow(a.value(step, 0), b0, b1, b2, b3, nv: nv, &c00, &c01, &c02, &c03)
-            if mr > 1 { fmaRow(a.value(step, 1), b0, b1, b2, b3, nv: nv, &c10, &c11, &c12, &c13) }
-            if mr > 2 { fmaRow(a.value(step, 2), b0, b1, b2, b3, nv: nv, &c20, &c21, &c22, &c23) }
-            if mr > 3 { fmaRow(a.value(step, 3), b0, b1, b2, b3, nv: nv, &c30, &c31, &c32, &c33) }
-            if mr > 4 { fmaRow(a.value(step, 4), b0, b1, b2, b3, nv: nv, &c40, &c41, &c42, &c43) }
-            if mr > 5 { fmaRow(a.value(step, 5), b0, b1, b2, b3, nv: nv, &c50, &c51, &c52, &c53) }
-            pb += bStride
+        for s in 0..<segments {
+            let (a, b, kc) = segment(s)
+            var pb = b
+            for p in 0..<kc {
+                let b0 = load(pb)
+                let b1 = nv > 1 ? load(pb + 16) : zero
+                let b2 = nv > 2 ? load(pb + 32) : zero
+                let b3 = nv > 3 ? load(pb + 48) : zero
+                let step = a.step(p)
+                fmaRow(a.value(step, 0), b0, b1, b2, b3, nv: nv, &c00, &c01, &c02, &c03)
+                if mr > 1 { fmaRow(a.value(step, 1), b0, b1, b2, b3, nv: nv, &c10, &c11, &c12, &c13) }
+                if mr > 2 { fmaRow(a.value(step, 2), b0, b1, b2, b3, nv: nv, &c20, &c21, &c22, &c23) }
+                if mr > 3 { fmaRow(a.value(step, 3), b0, b1, b2, b3, nv: nv, &c30, &c31, &c32, &c33) }
+                if mr > 4 { fmaRow(a.value(step, 4), b0, b1, b2, b3, nv: nv, &c40, &c41, &c42, &c43) }
+                if mr > 5 { fmaRow(a.value(step, 5), b0, b1, b2, b3, nv: nv, &c50, &c51, &c52, &c53) }
+                pb += bStride
+            }
         }
         storeRow(tile, nv: nv, c00, c01, c02, c03)
         if mr > 1 { storeRow(tile + 64, nv: nv, c10, c11, c12, c13) }
@@ -120,6 +133,19 @@ extension GEMM {
         case 3: microKernelBody(mr: 6, nv: 3, kc: kc, a: a, b: b, tile: tile)
         case 2: microKernelBody(mr: 6, nv: 2, kc: kc, a: a, b: b, tile: tile)
         default: microKernelBody(mr: 6, nv: 1, kc: kc, a: a, b: b, tile: tile)
+        }
+    }
+
+    /// `sixRowTile` summed over several runs of steps (see the segmented `microKernelBody`).
+    @inline(__always)
+    static func sixRowTile<A: MicroPanelA>(nv: Int, segments: Int,
+                                           segment: (Int) -> (a: A, b: UnsafePointer<Float>, kc: Int),
+                                           tile: UnsafeMutablePointer<Float>) {
+        switch nv {
+        case 4: microKernelBody(mr: 6, nv: 4, segments: segments, segment: segment, tile: tile)
+        case 3: microKernelBody(mr: 6, nv: 3, segments: segments, segment: segment, tile: tile)
+        case 2: microKernelBody(mr: 6, nv: 2, segments: segments, segment: segment, tile: tile)
+        default: microKernelBody(mr: 6, nv: 1, segments: segments, segment: segment, tile: tile)
         }
     }
 
