@@ -157,4 +157,19 @@ final class ConvKernelTests: XCTestCase {
         // A plane larger than 14x14 takes the path only with 32 channels and K >= 256.
         check(G(batch: 2, inChannels: 32, outChannels: 32, height: 15, width: 15, kernelHeight: 3, kernelWidth: 3, padding: 1))
     }
+
+    /// The kernel-row weight gradient (ConvRowWeightGradient.swift): a kernel row of 7 channels x 5 taps = 35
+    /// K entries (the last tile 5 rows), output channels in a 64 block and a 16 block, 20 in a part-filled
+    /// block, a worker with a group of six samples and a group of one, a rectangular plane and kernel.
+    func testKernelRowWeightGradientPath() {
+        let shapes = [
+            G(batch: 14, inChannels: 7, outChannels: 80, height: 12, width: 10, kernelHeight: 5, kernelWidth: 5, padding: 2),
+            G(batch: 3, inChannels: 12, outChannels: 20, height: 11, width: 13, kernelHeight: 5, kernelWidth: 3, padding: 2),
+        ]
+        for g in shapes {
+            XCTAssertTrue(Conv2DKernels.useRowWeightGradient(g), "\(g) should take the kernel-row path")
+            check(g)
+        }
+        check(shapes[1], withBias: false)
+    }
 }

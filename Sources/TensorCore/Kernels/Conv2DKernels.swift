@@ -259,6 +259,10 @@ public enum Conv2DKernels {
             tapWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, gradBias: gradBias)
             return
         }
+        if useRowWeightGradient(g) {
+            rowWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, gradBias: gradBias)
+            return
+        }
         if cout >= 16 && !g.isPointwise {
             implicitWeightGradient(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, gradBias: gradBias)
             return

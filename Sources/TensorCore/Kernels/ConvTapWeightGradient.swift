@@ -105,22 +105,6 @@ extension Conv2DKernels {
                 }
             }
         }
-        // gradWeight[co, (ci, a, b)] = sum over workers of dW^T[(a, b, ci), co]; gradBias likewise.
-        for co in 0..<cout {
-            for ci in 0..<c {
-                for a in 0..<kh {
-                    for b in 0..<kw {
-                        var s: Float = 0
-                        for wk in 0..<workers { s += partials[wk].p[((a * kw + b) * c + ci) * cout + co] }
-                        gradWeight[co * kk + (ci * kh + a) * kw + b] = s
-                    }
-                }
-            }
-            if let gradBias {
-                var s: Float = 0
-                for wk in 0..<workers { s += partials[wk].p[kk * cout + co] }
-                gradBias[co] = s
-            }
-        }
+        sumTapMajorPartials(partials, g, gradWeight: gradWeight, gradBias: gradBias)
     }
 }
