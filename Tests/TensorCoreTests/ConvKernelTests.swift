@@ -158,6 +158,24 @@ final class ConvKernelTests: XCTestCase {
         check(G(batch: 2, inChannels: 32, outChannels: 32, height: 15, width: 15, kernelHeight: 3, kernelWidth: 3, padding: 1))
     }
 
+    /// The strided input gradient over existing taps only (ConvStridedBackwardData.swift): input channels in
+    /// a 64 block and a 16 block, a worker with a group of six samples and a short group of one, odd and
+    /// rectangular planes, stride 3 with a kernel wider than the stride, input pixels no tap reaches.
+    func testStridedSampleMajorBackwardDataPath() {
+        let shapes = [
+            G(batch: 14, inChannels: 80, outChannels: 24, height: 9, width: 11, kernelHeight: 3, kernelWidth: 3,
+              stride: 2, padding: 1),
+            G(batch: 12, inChannels: 32, outChannels: 16, height: 10, width: 8, kernelHeight: 4, kernelWidth: 5,
+              stride: 3, padding: 1),
+            G(batch: 12, inChannels: 32, outChannels: 8, height: 9, width: 9, kernelHeight: 2, kernelWidth: 2,
+              stride: 3, padding: 0),
+        ]
+        for g in shapes {
+            XCTAssertTrue(Conv2DKernels.useSampleMajorBackwardData(g), "\(g) should take the sample-major path")
+            check(g)
+        }
+    }
+
     /// The kernel-row weight gradient (ConvRowWeightGradient.swift): a kernel row of 7 channels x 5 taps = 35
     /// K entries (the last tile 5 rows), output channels in a 64 block and a 16 block, 20 in a part-filled
     /// block, a worker with a group of six samples and a group of one, a rectangular plane and kernel.

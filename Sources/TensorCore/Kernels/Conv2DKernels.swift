@@ -47,9 +47,11 @@ public struct Conv2DGeometry: Sendable, Equatable {
 ///
 ///     forward:        out_n[Cout, P] = W[Cout, K] x col_n[K, P]
 ///     backwardData:   stride 1: a forward convolution of dout with flipped weights (see `backwardData`);
-///                     otherwise dcol_n[K, P] = W^T x dout_n[Cout, P], then col2im
-///     backwardWeight: dW^T[K, Cout] += col_n[K, P] x dout_n^T (ConvWeightGradient.swift; tap by tap over
-///                     the valid pixels only where a quarter of the taps hit padding, ConvTapWeightGradient.swift)
+///                     strided: over the taps that reach each input pixel, six samples per tile
+///                     (ConvStridedBackwardData.swift), or else dcol_n[K, P] = W^T x dout_n[Cout, P], then col2im
+///     backwardWeight: dW^T[K, Cout] += col_n[K, P] x dout_n^T (ConvWeightGradient.swift); skipping the padding
+///                     tap by tap where a quarter of the taps hit it (ConvTapWeightGradient.swift), or one
+///                     kernel row at a time on larger planes with less of it (ConvRowWeightGradient.swift)
 ///
 /// Which path a layer takes:
 /// - 1x1, stride 1, no padding: the input sample already is col_n; plain GEMMs.
@@ -127,6 +129,10 @@ public enum Conv2DKernels {
                 implicitConvolution(shape, batch: g.batch, outChannels: cin, input: gradOutput, weight: $0.baseAddress!,
                                     bias: nil, output: gradInput)
             }
+            return
+        }
+        if useSampleMajorBackwardData(g) {
+            sampleMajorBackwardData(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
             return
         }
         stridedBackwardData(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)

@@ -62,6 +62,9 @@ extension Conv2DKernels {
         var runs: [TapRun] = []
         var runStart: [Int] = [0]
 
+        /// Output pixels P.
+        var pixels: Int { runStart.count - 1 }
+
         /// No pixels (a placeholder when the sample-major path is not used).
         init() {}
 
@@ -107,16 +110,21 @@ extension Conv2DKernels {
         return packed
     }
 
-    /// Scratch buffers of one worker for `sampleMajorConvolution`.
+    /// Scratch buffers of one worker for `sampleMajorConvolution` and `sampleMajorBackwardData`.
     final class SampleMajorBuffers {
-        let padded: Scratch  // [6][Hp][Wp][C], border zero
+        let source: Scratch  // [6][Hp][Wp][C] channels-last source samples (border zero)
         let outT: Scratch    // [6][P][Cout]
         let tile = Scratch(GEMM.mr * GEMM.nr)
-        init(_ shape: PatchShape, outChannels cout: Int) {
-            let count = GEMM.mr * shape.paddedPlane * shape.channels
-            padded = Scratch(count)
-            padded.p.update(repeating: 0, count: count)
-            outT = Scratch(GEMM.mr * shape.outHeight * shape.outWidth * cout)
+        /// - sourceSize: floats per channels-last source sample; pixels: output pixels P per sample
+        init(sourceSize: Int, pixels: Int, outChannels cout: Int) {
+            let count = GEMM.mr * sourceSize
+            source = Scratch(count)
+            source.p.update(repeating: 0, count: count)
+            outT = Scratch(GEMM.mr * pixels * cout)
+        }
+        convenience init(_ shape: PatchShape, outChannels cout: Int) {
+            self.init(sourceSize: shape.paddedPlane * shape.channels, pixels: shape.outHeight * shape.outWidth,
+                      outChannels: cout)
         }
     }
 
@@ -126,10 +134,20 @@ extension Conv2DKernels {
                                        packed: UnsafePointer<Float>, taps: ValidTaps, bias: UnsafePointer<Float>?,
                                        output: UnsafeMutablePointer<Float>, buffers: SampleMajorBuffers) {
         let (c, h, w) = (shape.channels, shape.height, shape.width)
-        let (kk, p) = (shape.patchSize, shape.outHeight * shape.outWidth)
-        let sampleSize = shape.paddedPlane * c
-        let padded = buffers.padded.p, outT = buffers.outT.p, tile = buffers.tile.p
-        shape.padChannelsLast(input + n0 * c * h * w, count: GEMM.mr, into: padded)
+        shape.padChannelsLast(input + n0 * c * h * w, count: GEMM.mr, into: buffers.source.p)
+        sampleMajorProduct(samples: GEMM.mr, outChannels: cout, k: shape.patchSize, sourceSize: shape.paddedPlane * c,
+                           packed: packed, taps: taps, bias: bias, output: output + n0 * cout * taps.pixels,
+                           buffers: buffers)
+    }
+
+    /// output[i][Cout, P] = sum over pixel q's valid taps of source_i x W^T (+ bias), for the six channels-last
+    /// source samples in `buffers.source`, of which the first `samples` are stored.
+    /// - packed: W^T as [K, 64] k-major panels, K in the order `taps` index; output: [samples, Cout, P]
+    static func sampleMajorProduct(samples: Int, outChannels cout: Int, k kk: Int, sourceSize: Int,
+                                   packed: UnsafePointer<Float>, taps: ValidTaps, bias: UnsafePointer<Float>?,
+                                   output: UnsafeMutablePointer<Float>, buffers: SampleMajorBuffers) {
+        let p = taps.pixels
+        let source = UnsafePointer(buffers.source.p), outT = buffers.outT.p, tile = buffers.tile.p
         taps.runs.withUnsafeBufferPointer { runs in
             for b in 0..<((cout + GEMM.nr - 1) / GEMM.nr) {
                 let co0 = b * GEMM.nr, nc = min(GEMM.nr, cout - co0), nv = (nc + 15) / 16
@@ -137,16 +155,15 @@ extension Conv2DKernels {
                 for q in 0..<p {
                     let first = taps.runStart[q], last = taps.runStart[q + 1]
                     // No valid taps at all (a pixel whose kernel sees only padding) gives a zero tile.
-                    validTapsTile(nv: nv, runs: runs.baseAddress! + first, count: last - first, image: padded,
-                                  sampleSize: sampleSize, b: panel, tile: tile)
+                    validTapsTile(nv: nv, runs: runs.baseAddress! + first, count: last - first, image: source,
+                                  sampleSize: sourceSize, b: panel, tile: tile)
                     GEMM.storeTile(tile, rows: GEMM.mr, cols: nc, alpha: 1, beta: 0, c: outT + q * cout + co0,
                                    ldc: p * cout)
                 }
             }
         }
-        for i in 0..<GEMM.mr {
-            transposeAddingBias(outT + i * p * cout, pixels: p, channels: cout, bias: bias,
-                                into: output + (n0 + i) * cout * p)
+        for i in 0..<samples {
+            transposeAddingBias(outT + i * p * cout, pixels: p, channels: cout, bias: bias, into: output + i * cout * p)
         }
     }
 }
