@@ -69,16 +69,41 @@ extension Conv2DKernels {
 
         /// Like `pad`, channels-last: `count` samples [count, C, H, W] into the interior of [count, Hp, Wp, C]
         /// (ConvSampleMajor.swift, ConvTapWeightGradient.swift). The border must already be zero.
+        ///
+        /// A transpose of each sample's [C, H*W] into [H*W, C]: in 16 x 16 register blocks
+        /// (`GEMM.transpose16`) into `scratch` when C is a multiple of 16, then one copy per image row into
+        /// the padded layout. Element by element it took 5-15% of a 64-channel 5x5 layer on 14x14.
         func padChannelsLast(_ src: UnsafePointer<Float>, count: Int, into padded: UnsafeMutablePointer<Float>) {
             let (c, h, w, wp) = (channels, height, width, paddedWidth)
-            for i in 0..<count {
-                let s0 = src + i * c * h * w
-                let d0 = padded + i * paddedPlane * c + (padH * wp + padW) * c
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let d = d0 + (y * wp + x) * c, s = s0 + y * w + x
-                        for ci in 0..<c { d[ci] = s[ci * h * w] }
+            let plane = h * w
+            guard c % 16 == 0 else {
+                for i in 0..<count {
+                    let s0 = src + i * c * plane
+                    let d0 = padded + i * paddedPlane * c + (padH * wp + padW) * c
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            let d = d0 + (y * wp + x) * c, s = s0 + y * w + x
+                            for ci in 0..<c { d[ci] = s[ci * plane] }
+                        }
                     }
+                }
+                return
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: plane * c) { scratch in
+                let t = scratch.baseAddress!  // [H*W, C]
+                let fullQ = plane / 16 * 16
+                for i in 0..<count {
+                    let s0 = src + i * c * plane
+                    for c0 in Swift.stride(from: 0, to: c, by: 16) {
+                        for q0 in Swift.stride(from: 0, to: fullQ, by: 16) {
+                            GEMM.transpose16(src: s0 + c0 * plane + q0, ld: plane, dst: t + q0 * c + c0, ldDst: c)
+                        }
+                        for q in fullQ..<plane {
+                            for ci in c0..<(c0 + 16) { t[q * c + ci] = s0[ci * plane + q] }
+                        }
+                    }
+                    let d0 = padded + i * paddedPlane * c + (padH * wp + padW) * c
+                    for y in 0..<h { (d0 + y * wp * c).update(from: t + y * w * c, count: w * c) }
                 }
             }
         }
