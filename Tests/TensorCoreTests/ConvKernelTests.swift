@@ -158,6 +158,23 @@ final class ConvKernelTests: XCTestCase {
         check(G(batch: 2, inChannels: 32, outChannels: 32, height: 15, width: 15, kernelHeight: 3, kernelWidth: 3, padding: 1))
     }
 
+    /// The tiny-K forward (ConvFewInputs.swift): rows covered by overlapping vectors (21 wide: x = 0 and 5;
+    /// 33 wide: 0, 16 and 17), a part-filled last tile of vectors, output channels not a multiple of 6,
+    /// three input channels (K = 27), no bias.
+    func testFewInputChannelsPath() {
+        let shapes = [
+            G(batch: 3, inChannels: 1, outChannels: 20, height: 17, width: 21, kernelHeight: 3, kernelWidth: 3, padding: 1),
+            G(batch: 2, inChannels: 3, outChannels: 8, height: 16, width: 18, kernelHeight: 3, kernelWidth: 3, padding: 1),
+            G(batch: 2, inChannels: 1, outChannels: 32, height: 9, width: 33, kernelHeight: 5, kernelWidth: 5, padding: 2),
+        ]
+        for g in shapes {
+            XCTAssertTrue(Conv2DKernels.useFewInputs(Conv2DKernels.PatchShape(g), m: g.outChannels),
+                          "\(g) should take the few-inputs path")
+            check(g)
+        }
+        check(shapes[1], withBias: false)
+    }
+
     /// The strided input gradient over existing taps only (ConvStridedBackwardData.swift): input channels in
     /// a 64 block and a 16 block, a worker with a group of six samples and a short group of one, odd and
     /// rectangular planes, stride 3 with a kernel wider than the stride, input pixels no tap reaches.

@@ -57,6 +57,8 @@ public struct Conv2DGeometry: Sendable, Equatable {
 /// - 1x1, stride 1, no padding: the input sample already is col_n; plain GEMMs.
 /// - one or two channels on the GEMM's row side, stride 1 (the 32 -> 1 output layer, the input gradient of a
 ///   1 -> 32 layer): direct convolution (ConvDirect.swift); a GEMM would use one row of its 6-row tile.
+/// - a tiny K (one input channel, up to 5x5) on rows at least 16 wide, forward: the first layer of a UNet
+///   (ConvFewInputs.swift): 16-pixel vectors of output rows, each tile stored once with its bias.
 /// - small planes (up to 14x14) with whole vectors of 32 or more channels on the row side, and 32-channel
 ///   layers with K >= 256: "image direct" (ConvImageDirect.swift): out^T = col^T x W^T with the column matrix
 ///   read straight from the padded image, nothing packed but the weights. When a core has six or more
@@ -188,6 +190,11 @@ public enum Conv2DKernels {
                                       out: ptr.out + n * cout * p)
                 }
             }
+            return
+        }
+        if useFewInputs(shape, m: cout) {
+            fewInputsConvolution(shape, batch: batch, outChannels: cout, input: input, weight: weight, bias: bias,
+                                 output: output)
             return
         }
         if useImageDirect(shape, m: cout) {
