@@ -38,18 +38,10 @@ extension Conv2DKernels {
         let (h, w, wp) = (g.height, g.width, shape.paddedWidth)
         let sampleSize = shape.paddedPlane * c
         let rowLength = kw * c  // K entries of one kernel row
-        let partials = (0..<workerCount(batch: g.batch)).map { _ in Scratch(kk * cout + cout) }
-        let sums = Unchecked(value: partials.map(\.p))
         let ptr = Pointers(a: input, b: gradOutput, c: nil, out: gradWeight)
-        forEachWorker(batch: g.batch) { worker, samples in
-            // dW^T [(kh, kw, c), Cout] followed by dB [Cout].
-            let dWT = sums.value[worker], dB = dWT + kk * cout
-            dWT.update(repeating: 0, count: kk * cout + cout)
-            let group = min(samples.count, GEMM.mr)
-            // The rows of the last tile past KW * C read up to 5 floats beyond the image: the slack.
-            let paddedCount = group * sampleSize + PatchShape.slack
-            let padded = Scratch(paddedCount)
-            padded.p.update(repeating: 0, count: paddedCount)
+        // The rows of the last tile past KW * C read up to 5 floats beyond the image: the buffer's slack.
+        tapMajorWeightGradient(g, gradWeight: gradWeight, gradBias: gradBias) { samples, group, padded, dWT in
+            let dB = dWT + kk * cout
             let bPack = Scratch(group * p * GEMM.nr)  // [sample][P][16nv]: dout^T of one 64-channel block
             let tile = Scratch(GEMM.mr * GEMM.nr)
             // Offset of output pixel (sample i, y, x) in the padded group: where its patch starts.
@@ -60,7 +52,7 @@ extension Conv2DKernels {
             }
             for n0 in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
                 let count = min(group, samples.upperBound - n0)
-                shape.padChannelsLast(ptr.a + n0 * c * h * w, count: count, into: padded.p)
+                shape.padChannelsLast(ptr.a + n0 * c * h * w, count: count, into: padded)
                 let dout = ptr.b + n0 * cout * p  // [count, Cout, P]
                 for co in 0..<(count * cout) { dB[co % cout] += sum(dout + co * p, count: p) }
                 for co0 in Swift.stride(from: 0, to: cout, by: GEMM.nr) {
@@ -79,7 +71,7 @@ extension Conv2DKernels {
                         for i in 0..<count {
                             let pixelsI = pixels + i * p + q0, bI = bPack.p + (i * p + q0) * width
                             for j0 in Swift.stride(from: 0, to: rowLength, by: GEMM.mr) {
-                                let panel = AdjacentRows(base: padded.p + a * wp * c + j0, offsets: pixelsI)
+                                let panel = AdjacentRows(base: padded + a * wp * c + j0, offsets: pixelsI)
                                 GEMM.sixRowTile(nv: nv, kc: steps, a: panel, b: bI, tile: tile.p)
                                 GEMM.storeTile(tile.p, rows: min(GEMM.mr, rowLength - j0), cols: nc, alpha: 1, beta: 1,
                                                c: dWT + (a * rowLength + j0) * cout + co0, ldc: cout)
@@ -89,14 +81,32 @@ extension Conv2DKernels {
                 }
             }
         }
-        sumTapMajorPartials(partials, g, gradWeight: gradWeight, gradBias: gradBias)
     }
 
-    /// gradWeight[co, (ci, a, b)] = sum over the workers' partials of dW^T[(a, b, ci), co]; gradBias[co] the
-    /// sum of their dB[co], stored after dW^T. Each partial is [KH * KW * Cin, Cout] + [Cout].
-    static func sumTapMajorPartials(_ partials: [Scratch], _ g: Conv2DGeometry, gradWeight: UnsafeMutablePointer<Float>,
-                                    gradBias: UnsafeMutablePointer<Float>?) {
+    /// The frame of the two weight gradients that keep dW^T in (kh, kw, c) order. Each worker runs `body` on
+    /// its samples with its own zeroed partial sum, dW^T [(kh, kw, c), Cout] followed by dB [Cout], and a
+    /// zeroed channels-last buffer for `group` padded samples ([group][Hp][Wp][C] plus slack; the body fills
+    /// it with `padChannelsLast`, the border stays zero). The partials are then summed into
+    /// gradWeight[Cout, Cin, KH, KW] and gradBias[Cout] (if non-nil), which are overwritten.
+    static func tapMajorWeightGradient(
+        _ g: Conv2DGeometry, gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
+        _ body: @escaping @Sendable (_ samples: Range<Int>, _ group: Int, _ padded: UnsafeMutablePointer<Float>,
+                                     _ dWT: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let shape = PatchShape(g)
         let (c, cout, kk, kh, kw) = (g.inChannels, g.outChannels, g.patchSize, g.kernelHeight, g.kernelWidth)
+        let partials = (0..<workerCount(batch: g.batch)).map { _ in Scratch(kk * cout + cout) }
+        let sums = Unchecked(value: partials.map(\.p))
+        forEachWorker(batch: g.batch) { worker, samples in
+            let dWT = sums.value[worker]
+            dWT.update(repeating: 0, count: kk * cout + cout)
+            let group = min(samples.count, GEMM.mr)
+            let paddedCount = group * shape.paddedPlane * c + PatchShape.slack
+            let padded = Scratch(paddedCount)
+            padded.p.update(repeating: 0, count: paddedCount)
+            body(samples, group, padded.p, dWT)
+        }
+        // gradWeight[co, (ci, a, b)] = sum over the partials of dW^T[(a, b, ci), co]; gradBias likewise.
         for co in 0..<cout {
             for ci in 0..<c {
                 for a in 0..<kh {

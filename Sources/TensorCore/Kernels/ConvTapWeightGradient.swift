@@ -41,18 +41,9 @@ extension Conv2DKernels {
         let (kh, kw, oh, ow) = (g.kernelHeight, g.kernelWidth, g.outHeight, g.outWidth)
         let (h, w, wp) = (g.height, g.width, shape.paddedWidth)
         let sampleSize = shape.paddedPlane * c
-        let workers = workerCount(batch: g.batch)
-        // Per worker: dW^T [(kh, kw, c), Cout] followed by dB [Cout].
-        let partials = (0..<workers).map { _ in Scratch(kk * cout + cout) }
-        let sums = Unchecked(value: partials.map(\.p))
         let ptr = Pointers(a: input, b: gradOutput, c: nil, out: gradWeight)
-        forEachWorker(batch: g.batch) { worker, samples in
-            let dWT = sums.value[worker], dB = dWT + kk * cout
-            dWT.update(repeating: 0, count: kk * cout + cout)
-            let group = min(samples.count, GEMM.mr)
-            let paddedCount = group * sampleSize + PatchShape.slack
-            let padded = Scratch(paddedCount)
-            padded.p.update(repeating: 0, count: paddedCount)
+        tapMajorWeightGradient(g, gradWeight: gradWeight, gradBias: gradBias) { samples, group, padded, dWT in
+            let dB = dWT + kk * cout
             let doutT = Scratch(group * p * cout)  // [(sample, pixel), Cout]
             let bPack = Scratch(group * p * GEMM.nr)
             let tile = Scratch(GEMM.mr * GEMM.nr)
@@ -60,7 +51,7 @@ extension Conv2DKernels {
             defer { offsets.deallocate() }
             for n0 in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
                 let count = min(group, samples.upperBound - n0)
-                shape.padChannelsLast(ptr.a + n0 * c * h * w, count: count, into: padded.p)
+                shape.padChannelsLast(ptr.a + n0 * c * h * w, count: count, into: padded)
                 for i in 0..<count {
                     // dout: [Cout, P] -> [P, Cout], and dB.
                     let dout = ptr.b + (n0 + i) * cout * p, t = doutT.p + i * p * cout
@@ -95,7 +86,7 @@ extension Conv2DKernels {
                             }
                             for c0 in Swift.stride(from: 0, to: c, by: GEMM.mr) {
                                 // Rows past C read the next pixel's channels (or the slack); they are not stored.
-                                GEMM.sixRowTile(nv: nv, kc: steps, a: AdjacentRows(base: padded.p + c0, offsets: offsets), b: bPack.p,
+                                GEMM.sixRowTile(nv: nv, kc: steps, a: AdjacentRows(base: padded + c0, offsets: offsets), b: bPack.p,
                                                tile: tile.p)
                                 GEMM.storeTile(tile.p, rows: min(GEMM.mr, c - c0), cols: nc, alpha: 1, beta: 1,
                                                c: dWT + ((a * kw + b) * c + c0) * cout + co0, ldc: cout)
@@ -105,6 +96,5 @@ extension Conv2DKernels {
                 }
             }
         }
-        sumTapMajorPartials(partials, g, gradWeight: gradWeight, gradBias: gradBias)
     }
 }
