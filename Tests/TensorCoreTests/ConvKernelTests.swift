@@ -119,6 +119,32 @@ final class ConvKernelTests: XCTestCase {
         check(G(batch: 2, inChannels: 2, outChannels: 3, height: 6, width: 6, kernelHeight: 3, kernelWidth: 3, stride: 2))
     }
 
+    /// A batch of 0 is a valid geometry: every path returns without touching the (empty) activations, and the
+    /// weight gradient is zero.
+    func testEmptyBatch() {
+        let shapes = [
+            G(batch: 0, inChannels: 32, outChannels: 32, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3, padding: 1),
+            G(batch: 0, inChannels: 32, outChannels: 8, height: 8, width: 8, kernelHeight: 3, kernelWidth: 3,
+              stride: 2, padding: 1),
+            G(batch: 0, inChannels: 1, outChannels: 32, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: 1),
+            G(batch: 0, inChannels: 16, outChannels: 32, height: 14, width: 14, kernelHeight: 5, kernelWidth: 5, padding: 2),
+        ]
+        for g in shapes {
+            let weight = random(g.outChannels * g.patchSize, seed: 1), bias = random(g.outChannels, seed: 2)
+            var activations = [Float](repeating: .nan, count: 16)  // never read or written
+            var gradW = [Float](repeating: .nan, count: weight.count), gradB = [Float](repeating: .nan, count: g.outChannels)
+            activations.withUnsafeMutableBufferPointer { a in
+                let p = a.baseAddress!
+                Conv2DKernels.forward(g, input: p, weight: weight, bias: bias, output: p)
+                Conv2DKernels.backwardData(g, gradOutput: p, weight: weight, gradInput: p)
+                Conv2DKernels.backwardWeight(g, input: p, gradOutput: p, gradWeight: &gradW, gradBias: &gradB)
+            }
+            XCTAssertTrue(activations.allSatisfy { $0.isNaN }, "\(g): nothing written")
+            XCTAssertEqual(gradW, [Float](repeating: 0, count: weight.count), "\(g)")
+            XCTAssertEqual(gradB, [Float](repeating: 0, count: g.outChannels), "\(g)")
+        }
+    }
+
     func testPointwiseAndRectangular() {
         check(G(batch: 3, inChannels: 4, outChannels: 3, height: 5, width: 5, kernelHeight: 1, kernelWidth: 1))
         check(G(batch: 2, inChannels: 3, outChannels: 2, height: 4, width: 5, kernelHeight: 1, kernelWidth: 1, stride: 2))

@@ -52,7 +52,7 @@ extension Conv2DKernels {
         // (ConvSampleMajor.swift), where the padding takes a tenth of the taps or more: 5x5 kernels on 7x7 and
         // 14x14 planes (+10-25% measured), 3x3 on 7x7 (+5%); not 3x3 on 14x14 or 28x28, nor strided layers,
         // where the channels-last copy costs more than the skipped taps save.
-        let sampleMajor = shape.stride == 1 && batch / workerCount(batch: batch) >= GEMM.mr
+        let sampleMajor = shape.stride == 1 && batch / max(1, workerCount(batch: batch)) >= GEMM.mr
             && shape.validTapFraction <= 0.9
         let taps = sampleMajor ? ValidTaps(shape) : ValidTaps()
         let tapMajor = sampleMajor ? packTapMajor(shape, outChannels: cout, weight: weight) : nil

@@ -68,7 +68,8 @@ extension Conv2DKernels {
         }
 
         /// Like `pad`, channels-last: `count` samples [count, C, H, W] into the interior of [count, Hp, Wp, C]
-        /// (ConvSampleMajor.swift, ConvTapWeightGradient.swift). The border must already be zero.
+        /// (ConvSampleMajor.swift, ConvTapWeightGradient.swift, ConvRowWeightGradient.swift; with zero padding,
+        /// ConvStridedBackwardData.swift). The border must already be zero.
         ///
         /// A transpose of each sample's [C, H*W] into [H*W, C]: in 16 x 16 register blocks
         /// (`GEMM.transpose16`) into `scratch` when C is a multiple of 16, then one copy per image row into

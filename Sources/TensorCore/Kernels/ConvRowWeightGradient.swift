@@ -39,7 +39,8 @@ extension Conv2DKernels {
         let sampleSize = shape.paddedPlane * c
         let rowLength = kw * c  // K entries of one kernel row
         let ptr = Pointers(a: input, b: gradOutput, c: nil, out: gradWeight)
-        // The rows of the last tile past KW * C read up to 5 floats beyond the image: the buffer's slack.
+        // The rows of the last tile past KW * C read up to 5 floats past the kernel row: still inside the
+        // sample (the bottom padding row), or the buffer's slack.
         tapMajorWeightGradient(g, gradWeight: gradWeight, gradBias: gradBias) { samples, group, padded, dWT in
             let dB = dWT + kk * cout
             let bPack = Scratch(group * p * GEMM.nr)  // [sample][P][16nv]: dout^T of one 64-channel block

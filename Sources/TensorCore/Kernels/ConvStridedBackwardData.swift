@@ -22,8 +22,9 @@ extension Conv2DKernels {
     /// with fewer the waste outweighs the gain). On 64->64 3x3 stride 2 @14 (batch 128) the input gradient went
     /// from 51k to 98k img/s.
     static func useSampleMajorBackwardData(_ g: Conv2DGeometry) -> Bool {
-        g.stride > 1 && g.inChannels % 16 == 0 && g.inChannels >= 32
-            && g.batch / workerCount(batch: g.batch) >= GEMM.mr
+        let workers = workerCount(batch: g.batch)
+        return g.stride > 1 && g.inChannels % 16 == 0 && g.inChannels >= 32 && workers > 0
+            && g.batch / workers >= GEMM.mr
     }
 
     /// gradInput[N, Cin, H, W], overwritten, from gradOutput[N, Cout, OH, OW] and weight[Cout, Cin, KH, KW].
