@@ -41,18 +41,13 @@ extension Conv2DKernels {
         let (kk, p) = (shape.patchSize, shape.outHeight * shape.outWidth)
         let inSize = shape.channels * shape.height * shape.width
         let sampleSize = shape.channels * shape.paddedPlane
-        // W^T[K, Cout], packed as one [K, 64] k-major panel per 64 output channels.
         let blocks = (cout + GEMM.nr - 1) / GEMM.nr
-        let packed = Scratch(blocks * kk * GEMM.nr)
-        for b in 0..<blocks {
-            GEMM.packB(trans: true, b: weight, ldb: kk, p0: 0, kc: kk, j0: b * GEMM.nr,
-                       cols: min(GEMM.nr, cout - b * GEMM.nr), dst: packed.p + b * kk * GEMM.nr)
-        }
+        let packed = packTransposedPanels(weight, rows: cout, k: kk)  // W^T[K, Cout]
         // Workers with six or more samples run them six at a time, sample-major and skipping the padding
         // (ConvSampleMajor.swift), where the padding takes a tenth of the taps or more: 5x5 kernels on 7x7 and
         // 14x14 planes (+10-25% measured), 3x3 on 7x7 (+5%); not 3x3 on 14x14 or 28x28, nor strided layers,
         // where the channels-last copy costs more than the skipped taps save.
-        let sampleMajor = shape.stride == 1 && batch / max(1, workerCount(batch: batch)) >= GEMM.mr
+        let sampleMajor = shape.stride == 1 && batch >= GEMM.mr * workerCount(batch: batch)
             && shape.validTapFraction <= 0.9
         let taps = sampleMajor ? ValidTaps(shape) : ValidTaps()
         let tapMajor = sampleMajor ? packTapMajor(shape, outChannels: cout, weight: weight) : nil
@@ -120,6 +115,19 @@ extension Conv2DKernels {
             }
         }
         withExtendedLifetime((packed, tapMajor)) {}
+    }
+
+    /// W^T[K, rows] from a row-major matrix a[rows, K], packed for the micro-kernel's vector operand as one
+    /// [K, 64] k-major panel per 64 rows (the last one zero-filled to whole vectors): the weights of the
+    /// image-direct, sample-major and strided input-gradient paths.
+    static func packTransposedPanels(_ a: UnsafePointer<Float>, rows: Int, k: Int) -> Scratch {
+        let blocks = (rows + GEMM.nr - 1) / GEMM.nr
+        let packed = Scratch(blocks * k * GEMM.nr)
+        for b in 0..<blocks {
+            GEMM.packB(trans: true, b: a, ldb: k, p0: 0, kc: k, j0: b * GEMM.nr,
+                       cols: min(GEMM.nr, rows - b * GEMM.nr), dst: packed.p + b * k * GEMM.nr)
+        }
+        return packed
     }
 
     /// out[co, x] = src[x, co] + bias[co] for one sample: [P, Cout] -> [Cout, P], Cout a multiple of 16.

@@ -101,13 +101,7 @@ extension Conv2DKernels {
                 }
             }
         }
-        let blocks = (cout + GEMM.nr - 1) / GEMM.nr
-        let packed = Scratch(blocks * kk * GEMM.nr)
-        for b in 0..<blocks {
-            GEMM.packB(trans: true, b: reordered.p, ldb: kk, p0: 0, kc: kk, j0: b * GEMM.nr,
-                       cols: min(GEMM.nr, cout - b * GEMM.nr), dst: packed.p + b * kk * GEMM.nr)
-        }
-        return packed
+        return packTransposedPanels(reordered.p, rows: cout, k: kk)
     }
 
     /// Scratch buffers of one worker for `sampleMajorConvolution` and `sampleMajorBackwardData`.
