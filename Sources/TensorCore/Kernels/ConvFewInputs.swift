@@ -30,32 +30,33 @@ extension Conv2DKernels {
         let (inSize, outPlane) = (shape.channels * shape.height * shape.width, oh * ow)
         let packedW = GEMM.PackedA(trans: false, a: weight, lda: kk, m: cout, k: kk)
         let shared = Unchecked(value: packedW)
-        // Every 16-pixel output vector of the plane, as the offset of its first pixel: rows in order, and
-        // within a row x = 0, 16, ... with the last one ending at OW.
-        var vectors: [Int] = []
+        // Every 16-pixel output vector of the plane: rows in order, and within a row x = 0, 16, ... with the
+        // last one ending at OW. `vectors` holds the offset of its first pixel y * OW + x in the output plane,
+        // `sources` where that pixel's patch starts in the padded sample, y * Wp + x.
+        var vectors: [Int] = [], sources: [Int] = []
         for y in 0..<oh {
-            for x in Swift.stride(from: 0, to: ow - 16, by: 16) { vectors.append(y * ow + x) }
-            vectors.append(y * ow + ow - 16)
+            for x in Array(Swift.stride(from: 0, to: ow - 16, by: 16)) + [ow - 16] {
+                vectors.append(y * ow + x)
+                sources.append(y * wp + x)
+            }
         }
         let taps = shape.rowOffsets()  // offset of tap p = (c, kh, kw) in the padded sample
-        let plan = Unchecked(value: (vectors: vectors, taps: taps))
+        let plan = Unchecked(value: (vectors: vectors, sources: sources, taps: taps))
         let ptr = Pointers(a: input, b: weight, c: bias, out: output)
         forEachWorker(batch: batch) { _, samples in
             let paddedCount = shape.channels * shape.paddedPlane + PatchShape.slack
             let padded = Scratch(paddedCount)
             padded.p.update(repeating: 0, count: paddedCount)
             let panel = Scratch(kk * GEMM.nr), tile = Scratch(GEMM.mr * GEMM.nr)
-            let (vectors, taps) = plan.value
+            let (vectors, sources, taps) = plan.value
             for n in samples {
                 shape.pad(ptr.a + n * inSize, count: 1, into: padded.p)
                 let out = ptr.out + n * cout * outPlane
                 for v0 in Swift.stride(from: 0, to: vectors.count, by: 4) {
                     let nv = min(4, vectors.count - v0)
-                    // Output pixel offset q = y * OW + x reads the padded image from y * Wp + x.
                     for p in 0..<kk {
                         for v in 0..<nv {
-                            let q = vectors[v0 + v], src = padded.p + q / ow * wp + q % ow + taps[p]
-                            GEMM.store(GEMM.load(src), panel.p + p * 16 * nv + 16 * v)
+                            GEMM.store(GEMM.load(padded.p + sources[v0 + v] + taps[p]), panel.p + p * 16 * nv + 16 * v)
                         }
                     }
                     for i0 in Swift.stride(from: 0, to: cout, by: GEMM.mr) {
