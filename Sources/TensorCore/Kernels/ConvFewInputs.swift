@@ -16,8 +16,8 @@ extension Conv2DKernels {
     /// Whether `fewInputsConvolution` computes a forward convolution: stride 1, K = Cin * KH * KW <= 32 (one
     /// input channel up to 5x5, three up to 3x3), output rows at least 16 wide and at least 6 output channels.
     /// `Conv2DKernels.forward` asks; the input gradient (no bias) keeps the implicit-im2col path. On the
-    /// chapter models' 1 -> 32 layers on 28x28 (batch 128): 3x3 from 210-215k to 357-372k img/s, 5x5 from
-    /// 144-149k to 182-185k.
+    /// chapter models' 1 -> 32 layers on 28x28 (batch 128): 3x3 from 210-215k to 402-414k img/s, 5x5 from
+    /// 144-149k to 214k.
     static func useFewInputs(_ shape: PatchShape, m: Int) -> Bool {
         shape.stride == 1 && shape.patchSize <= 32 && shape.outWidth >= 16 && m >= GEMM.mr
     }
