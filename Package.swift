@@ -23,10 +23,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CGIF", pkgConfig: "libgif", providers: [.apt(["libgif-dev"]), .brew(["giflib"])]),
         .target(name: "TensorCore", swiftSettings: fast),
         .target(
             name: "Diffusion",
-            dependencies: ["TensorCore", "CPNG", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TensorCore", "CPNG", "CZlib", "CGIF", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: fast),
         // What the chapter executables share: common options, the run directory, reporting.
         .target(

@@ -81,4 +81,3 @@ public struct DiffusionTrainingOptions: ParsableArguments {
 
 extension NoiseSchedule.Kind: ExpressibleByArgument {}
 extension DiffusionObjective.Loss: ExpressibleByArgument {}
-extension SamplerKind: ExpressibleByArgument {}

@@ -10,7 +10,7 @@ struct Conditional: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Chapter 4: a class-conditional diffusion model with classifier-free guidance.",
         discussion: "Start with: swift run -c release Conditional generate --digit 7",
-        subcommands: [Generate.self, Train.self, Evaluate.self, Export.self, Serve.self, TrainClassifier.self],
+        subcommands: [Generate.self, Train.self, Evaluate.self, Map.self, Export.self, Serve.self, TrainClassifier.self],
         defaultSubcommand: Generate.self)
 }
 
@@ -20,31 +20,29 @@ struct SamplingOptions: ParsableArguments {
     var checkpoint = ShippedFiles.conditionalModel
 
     @Option(help: "Classifier-free guidance scale w: eps = (1 + w) eps(x, c) - w eps(x, null).")
-    var guidance: Float = 2
+    var guidance = SamplingSettings.defaults.guidance
 
-    @Option(help: "Sampling steps (DDIM). DDPM always uses all of the model's T steps.")
-    var steps = 50
-
-    @Option(help: "Sampler: ddim or ddpm.")
-    var sampler: SamplerKind = .ddim
+    @OptionGroup(title: "Sampler") var solver: SamplerOptions
 
     @Option(help: "Random seed: the same seed draws the same digits.")
     var seed: UInt64 = 0
 
+    /// The settings of these flags (guidance `w` replaced when given).
+    func settings(guidance w: Float? = nil) -> SamplingSettings { solver.settings(guidance: w ?? guidance) }
+
     func validate() throws {
-        guard guidance.isFinite && guidance >= 0 && guidance <= 20 else { throw ValidationError("--guidance must be in 0...20, got \(guidance)") }
-        guard steps >= 1 && steps <= 1000 else { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
+        do { try settings().validate(timesteps: max(solver.steps, 1)) } catch { throw ValidationError("--\(error)") }
     }
 
-    /// Loads the model, checking it is a conditional one.
+    /// Loads the model, checking it is a conditional one and that the steps fit its T.
     func load() throws -> TrainedModel {
         let url = ShippedFiles.resolve(checkpoint)
         let trained = try TrainedModel.load(contentsOf: url)
         guard trained.isConditional else {
             throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
         }
-        guard steps <= trained.schedule.steps else {
-            throw ValidationError("--steps \(steps) exceeds the model's T = \(trained.schedule.steps)")
+        do { try settings().validate(timesteps: trained.schedule.steps) } catch {
+            throw ValidationError("--\(error) (\(url.relativePath))")
         }
         return trained
     }
@@ -53,26 +51,27 @@ struct SamplingOptions: ParsableArguments {
     /// many are asked for (a guided batch of 250 digits is a forward batch of 500). Batch b starts from seed
     /// `seed + its first index`: `evaluate` and `export` with the same seed draw the same digits.
     /// - returns: [labels.count, 1, 28, 28] in [-1, 1]
-    func generateInBatches(_ trained: TrainedModel, labels: [Int], batch: Int = 250) -> Tensor {
-        let total = sampler == .ddpm ? trained.schedule.steps : steps
+    func generateInBatches(_ trained: TrainedModel, labels: [Int], settings: SamplingSettings? = nil, batch: Int = 250) throws -> Tensor {
+        let settings = settings ?? self.settings()
+        let total = settings.stepCount(timesteps: trained.schedule.steps)
         let starts = Array(stride(from: 0, to: labels.count, by: batch))
         let bar = ProgressBar(total: total * starts.count, label: "sample", itemsPerStep: min(batch, labels.count))
         defer { bar.finish() }
         var parts: [Tensor] = []
         for (index, start) in starts.enumerated() {
             let chunk = Array(labels[start..<min(start + batch, labels.count)])
-            parts.append(trained.generate(labels: chunk, guidance: guidance, sampler: sampler, steps: steps,
-                                          seed: seed &+ UInt64(start)) { done, _ in bar.update(step: index * total + done) }.images)
+            parts.append(try trained.generate(labels: chunk, settings: settings, seed: seed &+ UInt64(start)) { done, _ in
+                bar.update(step: index * total + done)
+            }.images)
         }
         return Tensor.concat(parts, axis: 0)
     }
 
     /// Samples `labels` with a progress bar.
-    func generate(_ trained: TrainedModel, labels: [Int], guidance: Float? = nil, recordEvery: Int = 0) -> (images: Tensor, trajectory: SamplingTrajectory) {
-        let total = sampler == .ddpm ? trained.schedule.steps : steps
-        let bar = ProgressBar(total: total, label: "sample", itemsPerStep: labels.count)
+    func generate(_ trained: TrainedModel, labels: [Int], guidance: Float? = nil, recordEvery: Int = 0) throws -> (images: Tensor, trajectory: SamplingTrajectory) {
+        let settings = settings(guidance: guidance)
+        let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps), label: "sample", itemsPerStep: labels.count)
         defer { bar.finish() }
-        return trained.generate(labels: labels, guidance: guidance ?? self.guidance, sampler: sampler, steps: steps, seed: seed,
-                                recordEvery: recordEvery) { done, _ in bar.update(step: done) }
+        return try trained.generate(labels: labels, settings: settings, seed: seed, recordEvery: recordEvery) { done, _ in bar.update(step: done) }
     }
 }

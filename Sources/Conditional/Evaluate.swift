@@ -8,39 +8,26 @@ extension Conditional {
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score generated digits: class accuracy (does the classifier read the asked-for digit?) and FID.",
-            discussion: "FID is computed on the shipped MNIST classifier's 128 penultimate features against the 10,000 test digits.")
+            discussion: """
+                FID is computed on the shipped MNIST classifier's 128 penultimate features against the 10,000 test digits, \
+                and printed beside its real-vs-real floor: the FID of as many real training digits.
+                """)
 
         @OptionGroup var sampling: SamplingOptions
-
-        @Option(help: "Samples per class.")
-        var perClass = 100
-
-        @Option(help: "Classifier weights.")
-        var classifier = ShippedFiles.classifier
+        @OptionGroup(title: "Scoring") var scoring: ScoringOptions
 
         @Option(help: "Write the report as JSON to this file.")
         var json: String?
 
-        @Option(help: "MNIST directory (for the test set).")
-        var data: String?
-
-        func validate() throws {
-            guard perClass >= 2 && perClass <= 2000 else { throw ValidationError("--per-class must be in 2...2000, got \(perClass)") }
-        }
-
         func run() throws {
             let trained = try sampling.load()
-            let classifierFile = try SafeTensors.read(contentsOf: ShippedFiles.resolve(classifier))
-            var rng = SeededGenerator(seed: 0)
-            let reader = MNISTClassifier(random: nil, rng: &rng)
-            try reader.load(from: classifierFile)
-            let test = try MNIST.load(split: .test, directory: data.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory)
-            let labels = (0...9).flatMap { Array(repeating: $0, count: perClass) }
-            let (images, seconds) = timed { sampling.generateInBatches(trained, labels: labels) }
-            let result = EvaluationReport.score(images: images, labels: labels, classifier: reader, test: test,
-                                                guidance: sampling.guidance, sampler: sampling.sampler.rawValue,
-                                                steps: sampling.sampler == .ddpm ? trained.schedule.steps : sampling.steps, seconds: seconds)
-            print("\(labels.count) samples, w = \(sampling.guidance), \(sampling.sampler) \(result.steps) steps, seed \(sampling.seed), \(fmt(seconds, 1)) s")
+            let reference = try scoring.reference()
+            let labels = scoring.labels
+            let (images, seconds) = try timed { try sampling.generateInBatches(trained, labels: labels) }
+            let result = EvaluationReport.score(images: images, labels: labels, reference: reference,
+                                                guidance: sampling.guidance, sampler: sampling.solver.sampler.rawValue,
+                                                steps: sampling.settings().stepCount(timesteps: trained.schedule.steps), seconds: seconds)
+            print("\(labels.count) samples, \(sampling.settings().summary(timesteps: trained.schedule.steps)), seed \(sampling.seed), \(fmt(seconds, 1)) s")
             print(result.table)
             if let json {
                 try AtomicFile.write(try result.json(), to: URL(fileURLWithPath: json))
@@ -68,10 +55,40 @@ extension Conditional {
         func run() throws {
             let trained = try sampling.load()
             let labels = (0...9).flatMap { Array(repeating: $0, count: perClass) }
-            let images = sampling.generateInBatches(trained, labels: labels)
+            let images = try sampling.generateInBatches(trained, labels: labels)
             let directory = URL(fileURLWithPath: out, isDirectory: true)
             try IDXWriter.writeDataset(images: images, labels: labels, to: directory)
             print("wrote \(labels.count) digits to \(directory.relativePath)/images-idx3-ubyte and labels-idx1-ubyte")
         }
+    }
+}
+
+/// How generated digits are scored: the classifier, the real digits, how many samples.
+struct ScoringOptions: ParsableArguments {
+    @Option(help: "Samples per class.")
+    var perClass = 100
+
+    @Option(help: "Classifier weights.")
+    var classifier = ShippedFiles.classifier
+
+    @Option(help: "MNIST directory (test set for FID, training set for the real-vs-real floor).")
+    var data: String?
+
+    func validate() throws {
+        guard perClass >= 2 && perClass <= 2000 else { throw ValidationError("--per-class must be in 2...2000, got \(perClass)") }
+    }
+
+    /// 0, 0, ..., 1, 1, ..., 9: `perClass` of each digit.
+    var labels: [Int] { (0...9).flatMap { Array(repeating: $0, count: perClass) } }
+
+    /// Loads the classifier and both MNIST splits, and computes the test features and the floor.
+    func reference() throws -> ScoringReference {
+        let file = try SafeTensors.read(contentsOf: ShippedFiles.resolve(classifier))
+        var rng = SeededGenerator(seed: 0)
+        let reader = MNISTClassifier(random: nil, rng: &rng)
+        try reader.load(from: file)
+        let directory = data.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory
+        let test = try MNIST.load(split: .test, directory: directory), train = try MNIST.load(split: .train, directory: directory)
+        return ScoringReference(classifier: reader, test: test, train: train, floorCount: labels.count)
     }
 }

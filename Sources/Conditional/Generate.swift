@@ -16,6 +16,7 @@ extension Conditional {
                   Conditional generate --sweep --out sweep.png     (rows 0-9, columns w = 0, 0.5, 2, 4)
                   Conditional generate --grid --count 8            (rows 0-9, 8 samples each)
                   Conditional generate --digit 5 --trajectory      (the denoising, step by step)
+                  Conditional generate --digit 5 --count 4 --animate five.gif   (x_t and x0hat, one frame per step)
                 """)
 
         @OptionGroup var sampling: SamplingOptions
@@ -34,6 +35,9 @@ extension Conditional {
 
         @Flag(help: "Also show the denoising trajectory (x_t at several steps).")
         var trajectory = false
+
+        @Option(help: "Also write the denoising as an animated GIF (x_t and x0hat side by side, one frame per step).")
+        var animate: String?
 
         @Option(help: "How many images of the digit.")
         var count = 1
@@ -56,6 +60,10 @@ extension Conditional {
             guard count >= 1 && count <= 256 else { throw ValidationError("--count must be in 1...256, got \(count)") }
             guard scale >= 1 && scale <= 32 else { throw ValidationError("--scale must be in 1...32, got \(scale)") }
             guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got '\(out)'") }
+            if let animate {
+                guard digit != nil else { throw ValidationError("--animate goes with --digit D") }
+                guard animate.lowercased().hasSuffix(".gif") else { throw ValidationError("--animate must name a .gif file, got '\(animate)'") }
+            }
         }
 
         func run() throws {
@@ -65,7 +73,7 @@ extension Conditional {
             if sweep {
                 let scales: [Float] = [0, 0.5, 2, 4]
                 var columns: [Tensor] = []
-                for w in scales { columns.append(sampling.generate(trained, labels: Array(0...9), guidance: w).images) }
+                for w in scales { columns.append(try sampling.generate(trained, labels: Array(0...9), guidance: w).images) }
                 // Interleave so that each row is one digit across the guidance scales.
                 let tiles = (0...9).flatMap { d in columns.map { $0.narrow(axis: 0, start: d, length: 1) } }
                 image = ImageGrid.make(Tensor.concat(tiles, axis: 0).clamped(-1, 1), columns: scales.count, range: -1...1, scale: 3,
@@ -73,12 +81,12 @@ extension Conditional {
                 what = "guidance sweep"
             } else if grid {
                 let labels = (0...9).flatMap { Array(repeating: $0, count: count) }
-                let images = sampling.generate(trained, labels: labels).images
+                let images = try sampling.generate(trained, labels: labels).images
                 image = ImageGrid.make(images.clamped(-1, 1), columns: count, range: -1...1, scale: 2, rowLabels: (0...9).map(String.init))
                 what = "\(count) samples of each digit"
             } else if let number {
                 let labels = number.compactMap { $0.wholeNumberValue }
-                let images = sampling.generate(trained, labels: labels).images
+                let images = try sampling.generate(trained, labels: labels).images
                 image = ImageGrid.make(images: images.clamped(-1, 1).scalars, count: labels.count, height: 28, width: 28,
                                        columns: labels.count, range: -1...1, scale: scale, padding: 0)
                 what = "the number \(number)"
@@ -86,8 +94,14 @@ extension Conditional {
                 let d = digit ?? 0
                 let labels = Array(repeating: d, count: count)
                 // About ten frames, whichever sampler: DDPM always runs all of the model's T steps.
-                let total = sampling.sampler == .ddpm ? trained.schedule.steps : sampling.steps
-                let (images, path) = sampling.generate(trained, labels: labels, recordEvery: trajectory ? max(total / 10, 1) : 0)
+                let total = sampling.settings().stepCount(timesteps: trained.schedule.steps)
+                let every = animate != nil ? 1 : trajectory ? max(total / 10, 1) : 0
+                let (images, path) = try sampling.generate(trained, labels: labels, recordEvery: every)
+                if let animate {
+                    let frames = DiffusionFigures.animationFrames(path, final: images, count: min(count, 8))
+                    try GIFCodec.write(frames, to: URL(fileURLWithPath: animate), delay: max(4, min(50, 400 / max(frames.count, 1))))
+                    report("animation (\(frames.count) frames)", URL(fileURLWithPath: animate))
+                }
                 if trajectory {
                     image = DiffusionFigures.trajectory(path, final: images, count: min(count, 4))
                 } else {

@@ -10,7 +10,8 @@ extension Conditional {
             abstract: "Serve a web page and an HTTP API that draw the digit you ask for.",
             discussion: """
                 GET /                      the page
-                GET /api/generate?digit=7&guidance=2&steps=50&seed=1   a PNG (add scale=8 for a bigger one)
+                GET /api/generate?digit=7&sampler=dpm-solver&guidance=0.5&steps=10&seed=1   a PNG (add scale=8 for a bigger one)
+                GET /api/generate?digit=7&animate=1                    an animated GIF of the denoising
                 GET /api/number?digits=2026                            a strip of digits
                 GET /healthz
                 The model loads once at start; Ctrl-C (SIGINT) or SIGTERM stops it gracefully.

@@ -22,7 +22,7 @@ extension Conditional {
         var labelDrop: Float = 0.1
 
         @Option(help: "Guidance scale for the sample grid drawn at the end.")
-        var guidance: Float = 2
+        var guidance = SamplingSettings.defaults.guidance
 
         func validate() throws {
             guard labelDrop >= 0 && labelDrop < 1 else { throw ValidationError("--label-drop must be in [0, 1), got \(labelDrop)") }
@@ -59,8 +59,9 @@ extension Conditional {
 
             let trained = try TrainedModel.load(contentsOf: modelURL)
             let labels = (0...9).flatMap { Array(repeating: $0, count: 8) }
-            let bar = ProgressBar(total: 50, label: "sample", itemsPerStep: labels.count)
-            let images = trained.generate(labels: labels, guidance: guidance, seed: common.seed) { d, _ in bar.update(step: d) }.images
+            let settings = SamplingSettings(steps: min(SamplingSettings.defaults.steps, trained.schedule.steps), guidance: guidance)
+            let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps), label: "sample", itemsPerStep: labels.count)
+            let images = try trained.generate(labels: labels, settings: settings, seed: common.seed) { d, _ in bar.update(step: d) }.images
             bar.finish()
             try writeImage(ImageGrid.make(images.clamped(-1, 1), columns: 8, range: -1...1, scale: 2, rowLabels: (0...9).map(String.init)),
                            out, "samples.png", "samples, one row per digit (w = \(guidance))")

@@ -68,14 +68,9 @@ extension DDPM {
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Sample digits from a trained checkpoint.")
 
-        @Option(help: "A checkpoint written by 'DDPM train'.")
+        @Option(help: "A checkpoint written by 'DDPM train' (or a model file).")
         var checkpoint = "runs/ddpm/ddpm.safetensors"
-        @Option(help: "ddpm (all T steps) or ddim.")
-        var sampler: SamplerKind = .ddim
-        @Option(help: "DDIM steps.")
-        var steps = 50
-        @Option(help: "DDIM eta (0: deterministic).")
-        var eta: Float = 0
+        @OptionGroup(title: "Sampler") var solver: SamplerOptions
         @Option(help: "How many digits.")
         var count = 64
         @Option(help: "Random seed.")
@@ -85,21 +80,14 @@ extension DDPM {
 
         func validate() throws {
             guard count >= 1 && count <= 1024 else { throw ValidationError("--count must be in 1...1024, got \(count)") }
-            guard steps >= 1 && steps <= 10_000 else { throw ValidationError("--steps must be in 1...10000, got \(steps)") }
-            guard eta >= 0 && eta <= 1 else { throw ValidationError("--eta must be in [0, 1], got \(eta)") }
         }
 
         func run() throws {
-            let file = try SafeTensors.read(contentsOf: URL(fileURLWithPath: checkpoint))
-            let training = try DiffusionTraining.resume(from: file) { _ in 1 }
-            guard steps <= training.schedule.steps else {
-                throw ValidationError("--steps \(steps) exceeds the model's T = \(training.schedule.steps)")
-            }
-            let model = training.samplingModel()
-            var rng = SeededGenerator(seed: seed)
-            let s = sampler.make(schedule: training.schedule, steps: steps, eta: eta)
-            let progress = ProgressBar(total: s.timesteps.count, label: "sample", itemsPerStep: count)
-            let (images, _) = sampleImages(model: model, sampler: s, shape: [count, 1, 28, 28], rng: &rng) { done, _ in
+            let trained = try TrainedModel.load(contentsOf: URL(fileURLWithPath: checkpoint))
+            let settings = solver.settings()
+            do { try settings.validate(timesteps: trained.schedule.steps) } catch { throw ValidationError("--\(error) (\(checkpoint))") }
+            let progress = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps), label: "sample", itemsPerStep: count)
+            let (images, _) = try trained.generate(labels: Array(repeating: 0, count: count), settings: settings, seed: seed) { done, _ in
                 progress.update(step: done)
             }
             progress.finish()
@@ -127,7 +115,8 @@ func drawSamples(_ model: UNet2DModel, schedule: NoiseSchedule, seed: UInt64, ou
     // The same starting noise through DDPM (all T steps) and DDIM with 50, 20 and 10 steps.
     var rows: [(label: String, images: Tensor)] = []
     let samplers: [(String, any Sampler)] = [("DDPM \(schedule.steps)", DDPMSampler(schedule: schedule))] +
-        [50, 20, 10].filter { $0 <= schedule.steps }.map { ("DDIM \($0)", DDIMSampler(schedule: schedule, inferenceSteps: $0)) }
+        [50, 20, 10].filter { $0 <= schedule.steps }.map { ("DDIM \($0)", DDIMSampler(schedule: schedule, inferenceSteps: $0)) } +
+        [10].filter { $0 <= schedule.steps }.map { ("DPM++ \($0)", DPMSolverSampler(schedule: schedule, inferenceSteps: $0, x0Processing: .clip)) }
     for (name, sampler) in samplers {
         var r = SeededGenerator(seed: seed &+ 5)
         let bar = ProgressBar(total: sampler.timesteps.count, label: name, itemsPerStep: 10)
@@ -137,6 +126,6 @@ func drawSamples(_ model: UNet2DModel, schedule: NoiseSchedule, seed: UInt64, ou
         times["seconds.\(name.replacingOccurrences(of: " ", with: ""))"] = String(format: "%.2f", seconds)
         print("  \(name): \(fmt(seconds, 2)) s for 10 digits")
     }
-    try writeImage(DiffusionFigures.rows(rows, columns: 10), out, "samplers.png", "DDPM vs DDIM")
+    try writeImage(DiffusionFigures.rows(rows, columns: 10), out, "samplers.png", "DDPM vs DDIM vs DPM-Solver++")
     return times
 }

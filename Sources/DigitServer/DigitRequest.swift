@@ -1,3 +1,4 @@
+import Diffusion
 import Foundation
 import Hummingbird
 
@@ -5,17 +6,19 @@ import Hummingbird
 /// JSON body that names it.
 struct DigitRequest: Sendable {
     var digits: [Int]
-    var guidance: Float
-    var steps: Int
+    var settings: SamplingSettings
     var seed: UInt64
     var scale: Int
     var trajectory: Bool
+    /// Answer with an animated GIF of the denoising (x_t and x0hat, one frame per step) instead of a PNG.
+    var animate: Bool
 
     static let maxDigits = 12
     static let maxSteps = 200
 
-    /// Parses `?digit=7` (or `digits=2026` when `number` is true) and the shared options.
-    init(_ query: Parameters, number: Bool) throws(APIError) {
+    /// Parses `?digit=7` (or `digits=2026` when `number` is true) and the shared options; `timesteps` is the
+    /// model's T, which bounds the solver steps.
+    init(_ query: Parameters, number: Bool, timesteps: Int) throws(APIError) {
         if number {
             guard let text = query["digits"].map(String.init), !text.isEmpty else {
                 throw APIError(.badRequest, "missing parameter 'digits' (e.g. digits=2026)")
@@ -31,8 +34,21 @@ struct DigitRequest: Sendable {
             }
             digits = [d]
         }
-        guidance = try Self.number(query, "guidance", default: 2, range: 0...20)
-        steps = Int(try Self.number(query, "steps", default: 50, range: 1...Float(Self.maxSteps), integer: true))
+        var settings = SamplingSettings.defaults
+        if let text = query["sampler"].map(String.init) {
+            guard let kind = SamplerKind(rawValue: text) else {
+                throw APIError(.badRequest, "'sampler' must be one of \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text.prefix(40))'")
+            }
+            settings.sampler = kind
+        }
+        settings.guidance = try Self.number(query, "guidance", default: settings.guidance, range: SamplingSettings.guidanceRange)
+        settings.steps = Int(try Self.number(query, "steps", default: Float(min(settings.steps, timesteps)), range: 1...Float(Self.maxSteps), integer: true))
+        // DDPM visits all T timesteps: allowed only where T is within the request bound.
+        if settings.sampler == .ddpm && timesteps > Self.maxSteps {
+            throw APIError(.badRequest, "'sampler=ddpm' runs all \(timesteps) timesteps of this model, more than the \(Self.maxSteps) a request may; use dpm-solver or ddim")
+        }
+        do { try settings.validate(timesteps: timesteps) } catch { throw APIError(.badRequest, "\(error)") }
+        self.settings = settings
         scale = Int(try Self.number(query, "scale", default: 1, range: 1...16, integer: true))
         if let text = query["seed"].map(String.init) {
             guard let s = UInt64(text) else { throw APIError(.badRequest, "'seed' must be a non-negative integer, got '\(text.prefix(40))'") }
@@ -41,6 +57,7 @@ struct DigitRequest: Sendable {
             seed = UInt64.random(in: 0...UInt64(UInt32.max))
         }
         trajectory = ["1", "true", "yes"].contains(query["trajectory"].map(String.init) ?? "")
+        animate = ["1", "true", "yes"].contains(query["animate"].map(String.init) ?? "")
     }
 
     private static func number(_ query: Parameters, _ name: String, default value: Float, range: ClosedRange<Float>,

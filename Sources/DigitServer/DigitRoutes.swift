@@ -3,7 +3,8 @@ import Hummingbird
 
 /// The HTTP interface:
 ///   GET /                                     the web page
-///   GET /api/generate?digit=7&guidance=2&steps=50&seed=1[&scale=8][&trajectory=1]   image/png
+///   GET /api/generate?digit=7&sampler=dpm-solver&guidance=0.5&steps=10&seed=1[&scale=8][&trajectory=1]   image/png
+///       [&animate=1]: image/gif, the denoising (x_t and x0hat) one frame per step
 ///   GET /api/number?digits=2026&...           image/png, the digits side by side
 ///   GET /healthz                              {"status": "ok", ...}
 /// Anything else: JSON errors (400 bad parameter, 404 unknown path, 405 wrong method, 503 busy).
@@ -23,19 +24,19 @@ public enum DigitRoutes {
                             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
         }
         router.get("/api/generate") { request, _ in
-            try await image(service, try DigitRequest(request.uri.queryParameters, number: false))
+            try await image(service, try DigitRequest(request.uri.queryParameters, number: false, timesteps: service.model.schedule.steps))
         }
         router.get("/api/number") { request, _ in
-            try await image(service, try DigitRequest(request.uri.queryParameters, number: true))
+            try await image(service, try DigitRequest(request.uri.queryParameters, number: true, timesteps: service.model.schedule.steps))
         }
         return router
     }
 
     static func image(_ service: DigitService, _ request: DigitRequest) async throws -> Response {
-        let png = try await service.png(for: request)
+        let (data, type) = try await service.image(for: request)
         return Response(status: .ok,
-                        headers: [.contentType: "image/png", .cacheControl: "no-store", .init("X-Seed")!: String(request.seed)],
-                        body: .init(byteBuffer: ByteBuffer(bytes: png)))
+                        headers: [.contentType: type, .cacheControl: "no-store", .init("X-Seed")!: String(request.seed)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

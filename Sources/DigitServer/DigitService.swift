@@ -17,8 +17,8 @@ public final class DigitService: Sendable {
         gate = SamplingGate(maxConcurrent: maxConcurrent, maxWaiting: maxWaiting, maxWait: maxWait)
     }
 
-    /// Draws the request's digits into a PNG: one row of digits, or the denoising trajectory of one.
-    func png(for request: DigitRequest) async throws -> Data {
+    /// Draws the request's digits: a PNG of one row of digits or of the denoising trajectory, or an animated GIF.
+    func image(for request: DigitRequest) async throws -> (data: Data, contentType: String) {
         do { try await gate.enter() } catch {
             let reason = error == .queueFull ? "the server is busy (queue full)" : "the server is busy (waited too long)"
             throw APIError(.serviceUnavailable, reason + "; try again shortly", headers: [.retryAfter: "2"])
@@ -32,10 +32,14 @@ public final class DigitService: Sendable {
         }
     }
 
-    static func render(_ model: TrainedModel, _ request: DigitRequest) throws -> Data {
-        let every = max(request.steps / 10, 1)
-        let (images, trajectory) = model.generate(labels: request.digits, guidance: request.guidance, steps: request.steps,
-                                                  seed: request.seed, recordEvery: request.trajectory ? every : 0)
+    static func render(_ model: TrainedModel, _ request: DigitRequest) throws -> (data: Data, contentType: String) {
+        let every = request.animate ? 1 : max(request.settings.stepCount(timesteps: model.schedule.steps) / 10, 1)
+        let (images, trajectory) = try model.generate(labels: request.digits, settings: request.settings, seed: request.seed,
+                                                      recordEvery: request.trajectory || request.animate ? every : 0)
+        if request.animate {
+            let frames = DiffusionFigures.animationFrames(trajectory, final: images, count: request.digits.count, scale: request.scale)
+            return (try GIFCodec.encode(frames, delay: max(4, min(50, 400 / max(frames.count, 1)))), "image/gif")
+        }
         let image: GrayImage
         if request.trajectory {
             // x_t from noise (left) to the final digit (right), for each requested digit.
@@ -51,6 +55,6 @@ public final class DigitService: Sendable {
             image = ImageGrid.make(images: images.clamped(-1, 1).scalars, count: request.digits.count, height: 28, width: 28,
                                    columns: request.digits.count, range: -1...1, scale: request.scale, padding: 0)
         }
-        return try image.pngData()
+        return (try image.pngData(), "image/png")
     }
 }

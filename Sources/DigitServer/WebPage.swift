@@ -1,5 +1,8 @@
-/// The single page served at `/`: pick a digit (or type a number), set guidance, steps and seed, and see the
-/// result large and crisp; optionally watch the denoising from noise to digit.
+import Diffusion
+
+/// The single page served at `/`: pick a digit (or type a number), set sampler, guidance, steps and seed, and
+/// see the result large and crisp; optionally watch the denoising from noise to digit as an animation (x_t and
+/// x0hat, one frame per step) or as a strip. Its defaults are `SamplingSettings.defaults`.
 enum WebPage {
     static let html = #"""
 <!doctype html>
@@ -37,16 +40,25 @@ enum WebPage {
 </div>
 
 <div class="controls">
+  <label for="sampler">Sampler</label>
+  <select id="sampler">
+    <option value="dpm-solver">DPM-Solver++ (2M)</option>
+    <option value="ddim">DDIM</option>
+  </select>
+  <span></span>
   <label for="guidance">Guidance w</label>
-  <input type="range" id="guidance" min="0" max="8" step="0.5" value="2">
-  <output id="guidanceValue">2</output>
-  <label for="steps">DDIM steps</label>
-  <input type="range" id="steps" min="5" max="200" step="5" value="50">
-  <output id="stepsValue">50</output>
+  <input type="range" id="guidance" min="0" max="6" step="0.25" value="\#(SamplingSettings.defaults.guidance)">
+  <output id="guidanceValue">\#(SamplingSettings.defaults.guidance)</output>
+  <label for="steps">Steps</label>
+  <input type="range" id="steps" min="1" max="50" step="1" value="\#(SamplingSettings.defaults.steps)">
+  <output id="stepsValue">\#(SamplingSettings.defaults.steps)</output>
   <label for="seed">Seed</label>
   <input type="number" id="seed" min="0" value="1">
   <button id="randomSeed" title="a new random seed">random</button>
-  <label for="trajectory">Watch denoising</label>
+  <label for="animate">Watch denoising</label>
+  <input type="checkbox" id="animate" checked>
+  <span></span>
+  <label for="trajectory">As a strip</label>
   <input type="checkbox" id="trajectory">
   <span></span>
 </div>
@@ -74,18 +86,22 @@ $('drawNumber').onclick = () => {
 };
 $('number').addEventListener('keydown', e => { if (e.key === 'Enter') $('drawNumber').click(); });
 
-// Links like /?digit=7&guidance=2&steps=50&seed=1 (or ?number=2026) draw on load, so a result can be shared.
+// Links like /?digit=7&guidance=0.5&steps=10&seed=1 (or ?number=2026) draw on load, so a result can be shared.
 const params = new URLSearchParams(location.search);
-for (const [key, id] of [['guidance', 'guidance'], ['steps', 'steps'], ['seed', 'seed']]) {
+for (const [key, id] of [['sampler', 'sampler'], ['guidance', 'guidance'], ['steps', 'steps'], ['seed', 'seed']]) {
   if (params.has(key)) { $(id).value = params.get(key); $(id).dispatchEvent(new Event('input')); }
 }
-if (params.get('trajectory') === '1') $('trajectory').checked = true;
+if (params.has('animate')) $('animate').checked = params.get('animate') === '1';
+if (params.get('trajectory') === '1') { $('trajectory').checked = true; $('animate').checked = false; }
+$('trajectory').onchange = () => { if ($('trajectory').checked) $('animate').checked = false; };
+$('animate').onchange = () => { if ($('animate').checked) $('trajectory').checked = false; };
 if (params.has('digit')) draw(`/api/generate?digit=${encodeURIComponent(params.get('digit'))}`, 1);
 else if (params.has('number')) { $('number').value = params.get('number'); $('drawNumber').click(); }
 
 async function draw(path, count) {
-  const traj = $('trajectory').checked;
-  const q = `guidance=${$('guidance').value}&steps=${$('steps').value}&seed=${$('seed').value}&scale=10` + (traj ? '&trajectory=1' : '');
+  const traj = $('trajectory').checked, anim = $('animate').checked;
+  const q = `sampler=${$('sampler').value}&guidance=${$('guidance').value}&steps=${$('steps').value}&seed=${$('seed').value}` +
+            (anim ? '&animate=1&scale=6' : traj ? '&trajectory=1&scale=10' : '&scale=10');
   const url = `${path}&${q}`;
   $('status').textContent = 'Denoising…';
   $('error').textContent = '';
@@ -102,7 +118,8 @@ async function draw(path, count) {
     img.src = URL.createObjectURL(blob);
     img.hidden = false;
     const ms = Math.round(performance.now() - started);
-    $('status').textContent = `${traj ? 'From noise (left) to digit (right)' : 'Done'} in ${ms} ms, seed ${response.headers.get('X-Seed')}.`;
+    const what = anim ? 'The denoising, x_t (left) and the predicted x_0 (right) at each step' : traj ? 'From noise (left) to digit (right)' : 'Done';
+    $('status').textContent = `${what}: ${ms} ms, seed ${response.headers.get('X-Seed')}.`;
   } catch (e) {
     $('status').textContent = '';
     $('error').textContent = e.message;

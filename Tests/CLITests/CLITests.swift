@@ -33,7 +33,14 @@ final class CLITests: XCTestCase {
 
     func testConditionalRejectsBadArguments() throws {
         try assertFails("Conditional", ["generate", "--digit", "12"], saying: "--digit must be 0-9, got 12")
-        try assertFails("Conditional", ["generate", "--digit", "3", "--steps=-5"], saying: "--steps must be in 1...1000")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--steps=-5"], saying: "--steps must be at least 1, got -5")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--steps", "2000"], saying: "--steps must be in 1...1000 (the model's T), got 2000")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--sampler", "euler"], saying: "sampler")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--order", "3"], saying: "--order must be 1 or 2, got 3")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--eta", "1.5"], saying: "--eta must be in 0...1, got 1.5")
+        try assertFails("Conditional", ["generate", "--digit", "3", "--animate", "x.png"], saying: "--animate must name a .gif file")
+        try assertFails("Conditional", ["generate", "--grid", "--animate", "x.gif"], saying: "--animate goes with --digit D")
+        try assertFails("Conditional", ["map", "--steps", "5,x"], saying: "--steps: cannot read '5,x'")
         try assertFails("Conditional", ["generate", "--digit", "3", "--guidance", "nan"], saying: "--guidance must be in 0...20")
         try assertFails("Conditional", ["generate", "--number", "20x6"], saying: "--number must be 1 to 32 digits")
         try assertFails("Conditional", ["generate"], saying: "give exactly one of --digit D, --number N, --sweep or --grid")
@@ -69,7 +76,8 @@ final class CLITests: XCTestCase {
     func testHelpExplainsEachCommand() throws {
         for (product, args, phrase) in [("Basic", ["--help"], "Chapter 1"), ("UNet2D", ["--help"], "Chapter 2"),
                                         ("DDPM", ["--help"], "Chapter 3"), ("Conditional", ["--help"], "Chapter 4"),
-                                        ("Conditional", ["generate", "--help"], "--digit")] {
+                                        ("Conditional", ["generate", "--help"], "--digit"),
+                                        ("Conditional", ["generate", "--help"], "dpm-solver"), ("Conditional", ["map", "--help"], "real-vs-real floor")] {
             let (status, output) = try run(product, args)
             XCTAssertEqual(status, 0, "\(product) \(args)")
             XCTAssertTrue(output.contains(phrase), "\(product) \(args): \(output.prefix(300))")

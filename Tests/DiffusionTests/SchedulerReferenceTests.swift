@@ -27,7 +27,7 @@ final class SchedulerReferenceTests: XCTestCase {
         let ref = try ReferenceFiles.load("ddpm_step.safetensors")
         let t = try ref.ints("t").values
         for (name, s) in schedules {
-            let sampler = DDPMSampler(schedule: s, variance: .fixedSmall, clipSample: true)
+            let sampler = DDPMSampler(schedule: s, variance: .fixedSmall, x0Processing: .clip)
             let xt = try ref.tensor("\(name).add_noise"), eps = try ref.tensor("\(name).model_output")
             let z = try ref.tensor("\(name).step_noise")
             for (i, ti) in t.enumerated() {
@@ -48,7 +48,7 @@ final class SchedulerReferenceTests: XCTestCase {
             let z = try ref.tensor("\(name).variance_noise")
             for t in [expected[0], expected[25], expected[49]] {
                 for eta in [0, 1] {
-                    let sampler = DDIMSampler(schedule: s, inferenceSteps: 50, eta: Float(eta), clipSample: true, useClippedModelOutput: false)
+                    let sampler = DDIMSampler(schedule: s, inferenceSteps: 50, eta: Float(eta), x0Processing: .clip, useClippedModelOutput: false)
                     let (prev, _) = sampler.step(eps: eps, t: t, sample: x, noise: z)
                     assertClose(prev, try ref.tensor("\(name).t\(t).eta\(eta).prev_sample"), "\(name) t=\(t) eta=\(eta)")
                 }
@@ -59,7 +59,7 @@ final class SchedulerReferenceTests: XCTestCase {
     /// With the clipped model output, the step is the DDIM update written with eps re-derived from the clipped x0hat.
     func testDDIMWithClippedModelOutputIsConsistentWithTheClippedPrediction() {
         let s = NoiseSchedule(.linear)
-        let sampler = DDIMSampler(schedule: s, inferenceSteps: 50, clipSample: true, useClippedModelOutput: true)
+        let sampler = DDIMSampler(schedule: s, inferenceSteps: 50, x0Processing: .clip, useClippedModelOutput: true)
         let x = Tensor(shape: [1, 1, 1, 3], scalars: [0.5, -2, 3]), eps = Tensor(shape: [1, 1, 1, 3], scalars: [-3, 1, 0.2])
         let t = 500, prevT = 480
         let (prev, x0) = sampler.step(eps: eps, t: t, sample: x, noise: nil)

@@ -49,6 +49,29 @@ final class DigitRoutesTests: XCTestCase {
         }
     }
 
+    func testEverySamplerAnswers() async throws {
+        try await app().test(.router) { client in
+            for sampler in ["dpm-solver", "ddim", "ddpm"] {
+                try await client.execute(uri: "/api/generate?digit=5&sampler=\(sampler)&steps=4&seed=2", method: .get) { response in
+                    XCTAssertEqual(response.status, .ok, sampler)
+                    XCTAssertEqual(try GrayImage(pngData: Data(buffer: response.body)).width, 28, sampler)
+                }
+            }
+        }
+    }
+
+    func testAnimateAnswersAGIFWithAFramePerStep() async throws {
+        try await app().test(.router) { client in
+            try await client.execute(uri: "/api/generate?digit=5&steps=4&seed=2&animate=1&scale=2", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertEqual(response.headers[.contentType], "image/gif")
+                let frames = try GIFCodec.decode(Data(buffer: response.body))
+                XCTAssertEqual(frames.count, 5, "4 steps and the result")
+                XCTAssertGreaterThanOrEqual(frames[0].image.width, 2 * 56, "x_t and x0hat side by side")
+            }
+        }
+    }
+
     func testSameSeedSameImageOtherSeedOtherImage() async throws {
         try await app().test(.router) { client in
             func fetch(_ seed: Int) async throws -> Data {
@@ -67,6 +90,9 @@ final class DigitRoutesTests: XCTestCase {
             ("/api/generate", .get, .badRequest, "missing parameter 'digit'"),
             ("/api/generate?digit=3&steps=0", .get, .badRequest, "'steps' must be in 1...200"),
             ("/api/generate?digit=3&steps=abc", .get, .badRequest, "'steps' must be an integer"),
+            // The model's T is 100: more solver steps than timesteps is refused, not a trap.
+            ("/api/generate?digit=3&steps=150", .get, .badRequest, "steps must be in 1...100 (the model's T), got 150"),
+            ("/api/generate?digit=3&sampler=euler", .get, .badRequest, "'sampler' must be one of ddpm, ddim, dpm-solver"),
             ("/api/generate?digit=3&steps=2.5", .get, .badRequest, "'steps' must be an integer"),
             ("/api/generate?digit=3&guidance=nan", .get, .badRequest, "'guidance' must be a number"),
             ("/api/generate?digit=3&guidance=-1", .get, .badRequest, "'guidance' must be in"),

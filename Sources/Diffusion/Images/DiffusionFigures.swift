@@ -39,4 +39,17 @@ public enum DiffusionFigures {
         return ImageGrid.make(Tensor.concat(tiles, axis: 0).clamped(-1, 1), columns: columns, range: -1...1,
                               rowLabels: batches.map(\.label))
     }
+
+    /// The denoising as film frames, one per recorded step and a last one for the result: for each of the first
+    /// `count` samples (one row each), x_t on the left and the predicted x_0 on the right, as TeaPearce's GIFs.
+    public static func animationFrames(_ trajectory: SamplingTrajectory, final: Tensor, count: Int, scale: Int = 4) -> [GrayImage] {
+        let n = min(count, final.shape[0])
+        func frame(_ left: Tensor, _ right: Tensor, _ label: String) -> GrayImage {
+            var tiles: [Tensor] = []
+            for i in 0..<n { tiles += [left.narrow(axis: 0, start: i, length: 1), right.narrow(axis: 0, start: i, length: 1)] }
+            return ImageGrid.make(Tensor.concat(tiles, axis: 0).clamped(-1, 1), columns: 2, range: -1...1, scale: scale,
+                                  columnLabels: [label, "x0hat"])
+        }
+        return trajectory.frames.map { frame($0.sample, $0.predictedX0, "x_t t=\($0.t)") } + [frame(final, final, "x_0")]
+    }
 }

@@ -27,6 +27,7 @@ public func sampleImages(model: some DenoisingModel, sampler: any Sampler, shape
     return withoutGrad {
         var x = Tensor.randomNormal(shape, using: &rng)
         var trajectory = SamplingTrajectory()
+        var sampler = sampler
         let steps = sampler.timesteps
         for (i, t) in steps.enumerated() {
             // The model's activations reuse the same memory at every step (see StoragePool).

@@ -53,13 +53,13 @@ public struct TrainedModel: @unchecked Sendable {
     /// The real classes (the null class excluded).
     public var classCount: Int { (recipe.model.numClassEmbeds ?? 1) - 1 }
 
-    /// Generates one image per label. `[labels.count, 1, 28, 28]` in [-1, 1].
-    /// - guidance: classifier-free guidance scale w (0: plain conditional).
-    public func generate(labels: [Int], guidance: Float, sampler kind: SamplerKind = .ddim, steps: Int = 50, eta: Float = 0,
-                         seed: UInt64, recordEvery: Int = 0, progress: ((Int, Int) -> Void)? = nil) -> (images: Tensor, trajectory: SamplingTrajectory) {
+    /// Generates one image per label. `[labels.count, C, H, W]` in about [-1, 1].
+    /// - settings: sampler, steps and guidance scale w (0: plain conditional); checked against the model's T.
+    public func generate(labels: [Int], settings: SamplingSettings = .defaults, seed: UInt64, recordEvery: Int = 0,
+                         progress: ((Int, Int) -> Void)? = nil) throws(SamplingError) -> (images: Tensor, trajectory: SamplingTrajectory) {
         var rng = SeededGenerator(seed: seed)
-        let sampler = kind.make(schedule: schedule, steps: steps, eta: eta)
-        let cfg = recipe.nullClass.map { ClassifierFreeGuidance(scale: guidance, nullClass: $0) }
+        let sampler = try settings.makeSampler(schedule: schedule)
+        let cfg = recipe.nullClass.map { ClassifierFreeGuidance(scale: settings.guidance, nullClass: $0) }
         let size = recipe.model.sampleSize
         return sampleImages(model: model, sampler: sampler, shape: [labels.count, recipe.model.inChannels, size, size],
                             labels: isConditional ? labels : nil, guidance: cfg, rng: &rng, recordEvery: recordEvery, progress: progress)

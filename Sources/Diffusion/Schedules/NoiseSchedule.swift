@@ -46,7 +46,10 @@ public struct NoiseSchedule: Sendable, Equatable {
             b = (0..<steps).map { min(1 - alphaBar(Double($0 + 1) / Double(steps)) / alphaBar(Double($0) / Double(steps)), 0.999) }
         }
         // alpha_t = 1 - beta_t;  alphabar_t = prod_{s <= t} alpha_s
-        let a = b.map { 1 - $0 }
+        // As diffusers: beta_t and alpha_t rounded to float32 first, the product accumulated in double. At the
+        // cosine schedule's last step alphabar is 2.4e-9, where this rounding decides the float32 value of
+        // sigma_t = sqrt(1 - alphabar_t) that solvers divide by alpha_t = 5e-5.
+        let a = b.map { Double(1 - Float($0)) }
         var cumprod: [Double] = []
         var running = 1.0
         for x in a { running *= x; cumprod.append(running) }

@@ -5,7 +5,7 @@ import TensorCore
 ///   x_{t-1} = mutilde_t(x_t, x0hat) + sigma_t z,   z ~ N(0, I), and no noise at t = 0.
 /// Explained in Chapters/03-DDPM.md.
 public struct DDPMSampler: Sendable {
-    public enum Variance: String, Sendable, CaseIterable {
+    public enum Variance: String, Sendable, CaseIterable, Codable {
         /// sigma_t^2 = betatilde_t, the posterior variance (right when x_0 is a point).
         case fixedSmall
         /// sigma_t^2 = beta_t (right when x_0 ~ N(0, I)). Ho et al. found both similar.
@@ -14,13 +14,14 @@ public struct DDPMSampler: Sendable {
 
     public let schedule: NoiseSchedule
     public var variance: Variance
-    /// Clip the predicted x_0 to [-1, 1], the data range (stabilizes early, very noisy steps).
-    public var clipSample: Bool
+    /// What to do with the predicted x_0: clip to [-1, 1], the data range (stabilizes early, very noisy steps;
+    /// diffusers' `clip_sample`), dynamic thresholding, or nothing.
+    public var x0Processing: X0Processing
 
-    public init(schedule: NoiseSchedule, variance: Variance = .fixedSmall, clipSample: Bool = true) {
+    public init(schedule: NoiseSchedule, variance: Variance = .fixedSmall, x0Processing: X0Processing = .clip) {
         self.schedule = schedule
         self.variance = variance
-        self.clipSample = clipSample
+        self.x0Processing = x0Processing
     }
 
     /// The timesteps visited, from T-1 down to 0.
@@ -33,8 +34,7 @@ public struct DDPMSampler: Sendable {
         let s = schedule
         let alphaBar = s.alphasCumprod[t]
         // x0hat = (x_t - sqrt(1 - alphabar_t) eps) / sqrt(alphabar_t)           (eq. 15, solved for x_0)
-        var x0 = (sample - eps * (1 - alphaBar).squareRoot()) / alphaBar.squareRoot()
-        if clipSample { x0 = x0.clamped(-1, 1) }
+        let x0 = x0Processing.apply((sample - eps * (1 - alphaBar).squareRoot()) / alphaBar.squareRoot())
         // mutilde_t = coef1_t x0hat + coef2_t x_t                                   (eq. 7; NoiseSchedule.posteriorMeanCoef1/2)
         var prev = x0 * s.posteriorMeanCoef1[t] + sample * s.posteriorMeanCoef2[t]
         if t > 0, let noise {

@@ -12,19 +12,21 @@ public struct DDIMSampler: Sendable {
     public let schedule: NoiseSchedule
     public let inferenceSteps: Int
     public var eta: Float
-    public var clipSample: Bool
+    /// What to do with x0hat: clip to [-1, 1] (diffusers' `clip_sample`), dynamic thresholding, or nothing.
+    public var x0Processing: X0Processing
     /// After clipping x0hat, re-derive eps from it (diffusers' `use_clipped_model_output`) so that the two terms
     /// of the update agree. Without this, clipping and a large guided eps fight each other and guided samples
     /// turn into saturated blobs (Chapters/04-Conditional.md shows it). On by default here; diffusers' default
     /// is off (the reference test sets it off to compare).
     public var useClippedModelOutput: Bool
 
-    public init(schedule: NoiseSchedule, inferenceSteps: Int, eta: Float = 0, clipSample: Bool = true, useClippedModelOutput: Bool = true) {
+    public init(schedule: NoiseSchedule, inferenceSteps: Int, eta: Float = 0, x0Processing: X0Processing = .clip,
+                useClippedModelOutput: Bool = true) {
         precondition(inferenceSteps >= 1 && inferenceSteps <= schedule.steps, "DDIMSampler: inferenceSteps must be in 1...\(schedule.steps), got \(inferenceSteps)")
         self.schedule = schedule
         self.inferenceSteps = inferenceSteps
         self.eta = eta
-        self.clipSample = clipSample
+        self.x0Processing = x0Processing
         self.useClippedModelOutput = useClippedModelOutput
     }
 
@@ -42,12 +44,11 @@ public struct DDIMSampler: Sendable {
         let alphaBar = schedule.alphasCumprod[t]
         let alphaBarPrev = prevT >= 0 ? schedule.alphasCumprod[prevT] : 1
         // x0hat = (x_t - sqrt(1 - alphabar_t) eps) / sqrt(alphabar_t)              (eq. 12, "predicted x_0")
-        var x0 = (sample - eps * (1 - alphaBar).squareRoot()) / alphaBar.squareRoot()
+        let x0 = x0Processing.apply((sample - eps * (1 - alphaBar).squareRoot()) / alphaBar.squareRoot())
         var eps = eps
-        if clipSample {
-            x0 = x0.clamped(-1, 1)
+        if x0Processing != .none && useClippedModelOutput {
             // eps = (x_t - sqrt(alphabar_t) x0hat) / sqrt(1 - alphabar_t), consistent with the clipped x0hat
-            if useClippedModelOutput { eps = (sample - x0 * alphaBar.squareRoot()) / (1 - alphaBar).squareRoot() }
+            eps = (sample - x0 * alphaBar.squareRoot()) / (1 - alphaBar).squareRoot()
         }
         // sigma_t^2 = eta^2 (1 - alphabar_{t'}) / (1 - alphabar_t) (1 - alphabar_t / alphabar_{t'})   (eq. 16)
         let variance = (1 - alphaBarPrev) / (1 - alphaBar) * (1 - alphaBar / alphaBarPrev)

@@ -1,0 +1,107 @@
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import Foundation
+import TensorCore
+
+extension Conditional {
+    struct Map: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The quality-versus-steps map: accuracy and FID (with its real-vs-real floor) per sampler, steps and w.",
+            discussion: """
+                Writes OUT/map.json (resumable: settings already measured are skipped), OUT/map.md, OUT/fid-steps.png and \
+                OUT/accuracy-fid.png. DDPM always runs all of the model's T steps and is slow (1,000 digits: about 45 \
+                minutes on two cores); leave it out of --samplers for a quick map.
+                Example: Conditional map --samplers dpm-solver,ddim --steps 5,10 --guidance 0,0.5,1 --per-class 20
+                """)
+
+        @Option(help: "Model file or training checkpoint.")
+        var checkpoint = ShippedFiles.conditionalModel
+
+        @Option(help: "Samplers, comma-separated: dpm-solver, ddim, ddpm.")
+        var samplers = "dpm-solver,ddim,ddpm"
+
+        @Option(help: "Step counts for dpm-solver and ddim, comma-separated.")
+        var steps = "5,10,20,50"
+
+        @Option(help: "Guidance scales w, comma-separated.")
+        var guidance = "0,0.5,1,2,3"
+
+        @Option(help: "DDPM only at these w (default: all of --guidance).")
+        var ddpmGuidance: String?
+
+        @Option(help: "Draw the steps chart at this w.")
+        var chartGuidance = SamplingSettings.defaults.guidance
+
+        @Option(help: "Draw the accuracy-FID chart at this step count.")
+        var chartSteps = SamplingSettings.defaults.steps
+
+        @Option(help: "Random seed (the same digits' noise for every setting).")
+        var seed: UInt64 = 0
+
+        @Option(help: "Output directory.")
+        var out = "runs/map"
+
+        @OptionGroup(title: "Scoring") var scoring: ScoringOptions
+
+        func parsed<T>(_ text: String, _ flag: String, _ make: (String) -> T?) throws -> [T] {
+            let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let values = parts.compactMap(make)
+            guard !parts.isEmpty, values.count == parts.count else { throw ValidationError("--\(flag): cannot read '\(text)' as a comma-separated list") }
+            return values
+        }
+
+        func validate() throws {
+            _ = try parsed(samplers, "samplers") { SamplerKind(rawValue: $0) }
+            guard try parsed(steps, "steps", { Int($0) }).allSatisfy({ $0 >= 1 }) else { throw ValidationError("--steps must all be at least 1") }
+            for w in try parsed(guidance, "guidance", { Float($0) }) + (try ddpmGuidance.map { try parsed($0, "ddpm-guidance") { Float($0) } } ?? []) {
+                guard w.isFinite && SamplingSettings.guidanceRange.contains(w) else { throw ValidationError("--guidance values must be in 0...20, got \(w)") }
+            }
+        }
+
+        func run() throws {
+            let url = ShippedFiles.resolve(checkpoint)
+            let trained = try TrainedModel.load(contentsOf: url)
+            guard trained.isConditional else {
+                throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
+            }
+            let T = trained.schedule.steps
+            let kinds = try parsed(samplers, "samplers") { SamplerKind(rawValue: $0) }
+            let stepCounts = try parsed(steps, "steps") { Int($0) }.filter { $0 <= T }
+            let scales = try parsed(guidance, "guidance") { Float($0) }
+            let ddpmScales = try ddpmGuidance.map { try parsed($0, "ddpm-guidance") { Float($0) } } ?? scales
+            let settings: [SamplingSettings] = kinds.flatMap { kind -> [SamplingSettings] in
+                kind == .ddpm ? ddpmScales.map { SamplingSettings(sampler: .ddpm, steps: T, guidance: $0) }
+                    : scales.flatMap { w in stepCounts.map { SamplingSettings(sampler: kind, steps: $0, guidance: w) } }
+            }
+            let directory = URL(fileURLWithPath: out, isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let jsonURL = directory.appendingPathComponent("map.json")
+            let reference = try scoring.reference()
+            var map = (try? JSONDecoder().decode(QualityMap.self, from: Data(contentsOf: jsonURL))).flatMap {
+                $0.rows.first?.samples == scoring.labels.count ? $0 : nil
+            } ?? QualityMap(floor: reference.floor)
+            print(String(format: "Real-vs-real floor: FID %.2f (%d training digits vs the test set)", reference.floor, reference.floorCount))
+            let sampling = try SamplingOptions.parse(["--checkpoint", checkpoint, "--seed", String(seed)])
+            for (i, s) in settings.enumerated() {
+                let steps = s.stepCount(timesteps: T)
+                if map.row(sampler: s.sampler.rawValue, steps: steps, guidance: s.guidance) != nil { continue }
+                print("[\(i + 1)/\(settings.count)] \(s.summary(timesteps: T))")
+                let (images, seconds) = try timed { try sampling.generateInBatches(trained, labels: scoring.labels, settings: s) }
+                let row = EvaluationReport.score(images: images, labels: scoring.labels, reference: reference, guidance: s.guidance,
+                                                 sampler: s.sampler.rawValue, steps: steps, seconds: seconds)
+                print(String(format: "  accuracy %.2f%%, FID %.2f = %.2fx floor, %.1f s", 100 * row.accuracy, row.fid, row.fidRatio, seconds))
+                map.rows.append(row)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try AtomicFile.write(try encoder.encode(map), to: jsonURL)
+            }
+            try AtomicFile.write(Data((map.table + "\n").utf8), to: directory.appendingPathComponent("map.md"))
+            print(map.table)
+            try map.stepsChart(guidance: chartGuidance).writePNG(to: directory.appendingPathComponent("fid-steps.png"))
+            try map.guidanceChart(steps: chartSteps).writePNG(to: directory.appendingPathComponent("accuracy-fid.png"))
+            report("map", jsonURL)
+            report("charts", directory.appendingPathComponent("fid-steps.png"))
+        }
+    }
+}
