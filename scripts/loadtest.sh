@@ -25,17 +25,17 @@ done
 curl -sf "$url/healthz" >/dev/null || { echo "server did not start:"; cat /tmp/loadtest-server.log; exit 1; }
 
 # Warm-up, then one request alone (the latency a single user sees).
-curl -sf -o /dev/null "$url/api/generate?digit=0&guidance=2&steps=50&seed=0"
-single=$(curl -sf -o /dev/null -w '%{time_total}' "$url/api/generate?digit=7&guidance=2&steps=50&seed=1")
+curl -sf -o /dev/null "$url/api/generate?digit=0&seed=0"
+single=$(curl -sf -o /dev/null -w '%{time_total}' "$url/api/generate?digit=7&seed=1")
 
 results=$(mktemp)
 start=$(date +%s.%N)
 seq 1 "$requests" | xargs -P "$concurrency" -n 1 sh -c \
-    'curl -s -o /dev/null --max-time 60 -w "%{http_code} %{time_total}\n" "$0/api/generate?digit=$(( $1 % 10 ))&guidance=2&steps=50&seed=$1"' \
+    'curl -s -o /dev/null --max-time 60 -w "%{http_code} %{time_total}\n" "$0/api/generate?digit=$(( $1 % 10 ))&seed=$1"' \
     "$url" > "$results" || true
 end=$(date +%s.%N)
 
-echo "one request alone: ${single} s (digit 7, 50 DDIM steps, guidance 2)"
+echo "one request alone: ${single} s (digit 7, the service defaults)"
 echo "load: $requests requests, concurrency $concurrency, loopback"
 awk '{print $1}' "$results" | sort | uniq -c | awk '{print "  HTTP " $2 ": " $1}'
 awk '$1 == 200 {print $2}' "$results" | sort -n | awk -v total="$(echo "$end - $start" | bc)" '

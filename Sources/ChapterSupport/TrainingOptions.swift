@@ -32,6 +32,9 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Resume a run from its checkpoint (recipe, weights, optimizer, EMA, step and RNG come from the file; a larger --epochs extends the plan and its learning-rate schedule).")
     public var resume: String?
 
+    @Option(help: "Fine-tune: start from this model's weights (model file or checkpoint; fresh optimizer, schedule and step count).")
+    public var initFrom: String?
+
     public init() {}
 
     public func validate() throws {
@@ -40,6 +43,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         guard batchSize >= 1 && batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes)") }
+        if resume != nil && initFrom != nil { throw ValidationError("give --resume or --init-from, not both") }
         guard emaDecay >= 0 && emaDecay < 1 else { throw ValidationError("--ema-decay must be in [0, 1), got \(emaDecay)") }
     }
 
@@ -66,7 +70,12 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         let perEpoch = { (r: DiffusionRecipe) in min(r.limit ?? trainCount, trainCount) / r.batchSize }
         guard let resume else {
             let r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, labelDrop: labelDrop)
-            return DiffusionTraining(recipe: r, stepsPerEpoch: perEpoch(r))
+            let training = DiffusionTraining(recipe: r, stepsPerEpoch: perEpoch(r))
+            if let initFrom {
+                try training.initializeWeights(from: URL(fileURLWithPath: initFrom))
+                print("Starting from the weights of \(initFrom)")
+            }
+            return training
         }
         let file = try SafeTensors.read(contentsOf: URL(fileURLWithPath: resume))
         let training = try DiffusionTraining.resume(from: file, epochs: epochs, stepsPerEpoch: perEpoch)

@@ -22,16 +22,37 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Classifier-free guidance scale w: eps = (1 + w) eps(x, c) - w eps(x, null).")
     var guidance = SamplingSettings.defaults.guidance
 
+    @Option(help: "Guide only at timesteps in LOW...HIGH, e.g. 500...999 (default: every step).")
+    var guidanceInterval: String?
+
     @OptionGroup(title: "Sampler") var solver: SamplerOptions
 
     @Option(help: "Random seed: the same seed draws the same digits.")
     var seed: UInt64 = 0
 
     /// The settings of these flags (guidance `w` replaced when given).
-    func settings(guidance w: Float? = nil) -> SamplingSettings { solver.settings(guidance: w ?? guidance) }
+    func settings(guidance w: Float? = nil) -> SamplingSettings {
+        var s = solver.settings(guidance: w ?? guidance)
+        s.guidanceInterval = interval
+        return s
+    }
+
+    /// `--guidance-interval LOW...HIGH` read.
+    var interval: ClosedRange<Int>? {
+        guard let text = guidanceInterval else { return nil }
+        let parts = text.components(separatedBy: "...")
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low <= high else { return nil }
+        return low...high
+    }
 
     func validate() throws {
-        do { try settings().validate(timesteps: max(solver.steps, 1)) } catch { throw ValidationError("--\(error)") }
+        if let text = guidanceInterval, interval == nil {
+            throw ValidationError("--guidance-interval must be LOW...HIGH with LOW <= HIGH, e.g. 500...999, got '\(text)'")
+        }
+        // Steps and the interval are checked against the model's T when it is loaded.
+        var early = settings()
+        early.guidanceInterval = nil
+        do { try early.validate(timesteps: max(solver.steps, 1)) } catch { throw ValidationError("--\(error)") }
     }
 
     /// Loads the model, checking it is a conditional one and that the steps fit its T.

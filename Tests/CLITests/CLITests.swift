@@ -71,6 +71,9 @@ final class CLITests: XCTestCase {
         try assertFails("DDPM", ["train", "--timesteps", "3"], saying: "--timesteps must be in 10...10000")
         try assertFails("DDPM", ["train", "--resume", "/no/such/checkpoint.safetensors"], saying: "/no/such/checkpoint.safetensors")
         try assertFails("DDPM", ["sample", "--count", "0"], saying: "--count must be in 1...1024")
+        try assertFails("Conditional", ["train", "--init-from", "a.safetensors", "--resume", "b.safetensors"], saying: "give --resume or --init-from, not both")
+        try assertFails("Conditional", ["train", "--init-from", "Checkpoints/mnist-classifier.safetensors", "--limit", "8"],
+                        saying: "mnist-classifier.safetensors: not a training checkpoint of this project")
     }
 
     func testHelpExplainsEachCommand() throws {

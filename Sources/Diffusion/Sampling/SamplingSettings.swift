@@ -16,6 +16,8 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     /// DDPM's sigma_t^2: the posterior variance betatilde_t or beta_t.
     public var variance: DDPMSampler.Variance
     public var thresholding: Thresholding
+    /// Guide only at timesteps t in this range (nil: at every step); see `ClassifierFreeGuidance.interval`.
+    public var guidanceInterval: ClosedRange<Int>?
 
     /// The defaults of `generate`, `serve` and the page, chosen by the quality-versus-steps map of
     /// Chapters/04-Conditional.md ("Choosing the defaults").
@@ -25,7 +27,8 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     public static let etaRange: ClosedRange<Float> = 0...1
 
     public init(sampler: SamplerKind = defaults.sampler, steps: Int = defaults.steps, guidance: Float = defaults.guidance,
-                eta: Float = 0, order: Int = 2, variance: DDPMSampler.Variance = .fixedSmall, thresholding: Thresholding = .clip) {
+                eta: Float = 0, order: Int = 2, variance: DDPMSampler.Variance = .fixedSmall, thresholding: Thresholding = .clip,
+                guidanceInterval: ClosedRange<Int>? = nil) {
         self.sampler = sampler
         self.steps = steps
         self.guidance = guidance
@@ -33,6 +36,7 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
         self.order = order
         self.variance = variance
         self.thresholding = thresholding
+        self.guidanceInterval = guidanceInterval
     }
 
     /// Model calls per image batch: T for DDPM, `steps` otherwise (guidance doubles the batch, not the calls).
@@ -44,6 +48,7 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
         guard guidance.isFinite && Self.guidanceRange.contains(guidance) else { throw .guidance(guidance) }
         guard eta.isFinite && Self.etaRange.contains(eta) else { throw .eta(eta) }
         guard order == 1 || order == 2 else { throw .order(order) }
+        if let i = guidanceInterval, i.lowerBound < 0 || i.upperBound >= timesteps { throw .guidanceInterval(i, modelTimesteps: timesteps) }
     }
 
     /// The sampler for a schedule, after `validate`.
@@ -59,7 +64,8 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
 
     /// A short description for reports and captions, e.g. "dpm-solver 10 steps, w = 0.5".
     public func summary(timesteps: Int) -> String {
-        "\(sampler.rawValue) \(stepCount(timesteps: timesteps)) steps, w = \(guidance)"
+        "\(sampler.rawValue) \(stepCount(timesteps: timesteps)) steps, w = \(guidance)" +
+            (guidanceInterval.map { " for t in \($0.lowerBound)...\($0.upperBound)" } ?? "")
     }
 }
 
@@ -69,6 +75,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     case guidance(Float)
     case eta(Float)
     case order(Int)
+    case guidanceInterval(ClosedRange<Int>, modelTimesteps: Int)
 
     public var description: String {
         switch self {
@@ -77,6 +84,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
             "guidance must be in \(Int(SamplingSettings.guidanceRange.lowerBound))...\(Int(SamplingSettings.guidanceRange.upperBound)), got \(w)"
         case let .eta(e): "eta must be in 0...1, got \(e)"
         case let .order(o): "order must be 1 or 2, got \(o)"
+        case let .guidanceInterval(i, t): "guidance-interval must lie in 0...\(t - 1) (the model's timesteps), got \(i.lowerBound)...\(i.upperBound)"
         }
     }
 }

@@ -59,7 +59,7 @@ public struct TrainedModel: @unchecked Sendable {
                          progress: ((Int, Int) -> Void)? = nil) throws(SamplingError) -> (images: Tensor, trajectory: SamplingTrajectory) {
         var rng = SeededGenerator(seed: seed)
         let sampler = try settings.makeSampler(schedule: schedule)
-        let cfg = recipe.nullClass.map { ClassifierFreeGuidance(scale: settings.guidance, nullClass: $0) }
+        let cfg = recipe.nullClass.map { ClassifierFreeGuidance(scale: settings.guidance, nullClass: $0, interval: settings.guidanceInterval) }
         let size = recipe.model.sampleSize
         return sampleImages(model: model, sampler: sampler, shape: [labels.count, recipe.model.inChannels, size, size],
                             labels: isConditional ? labels : nil, guidance: cfg, rng: &rng, recordEvery: recordEvery, progress: progress)

@@ -72,6 +72,21 @@ public final class DiffusionTraining {
         return training
     }
 
+    /// Fine-tuning: starts from the weights of a trained model (a model file or a training checkpoint, whose EMA
+    /// weights are taken). Only the weights: the optimizer, learning-rate schedule and step count stay fresh, and
+    /// the EMA starts from the loaded weights. The architectures must match tensor for tensor.
+    /// - Throws: `CheckpointError.classCount` when the class embeddings differ, `StateDictError` naming a tensor
+    ///   that is missing, extra or misshaped.
+    public func initializeWeights(from url: URL) throws {
+        let trained = try TrainedModel.load(contentsOf: url)
+        let (mine, theirs) = (recipe.model.numClassEmbeds ?? 0, trained.recipe.model.numClassEmbeds ?? 0)
+        guard mine == theirs else { throw CheckpointError.classCount(source: url.displayPath, expected: mine, found: theirs) }
+        var weights = trained.model.stateDictFile()
+        weights.source = url.displayPath
+        try session.model.load(from: weights)
+        session.ema?.load(session.model.parameters.map(\.value), updates: 0)
+    }
+
     /// One step on a batch of images in [-1, 1] (and their labels, for a conditional model).
     public func train(images: Tensor, labels: [Int]) throws -> Float {
         try session.train { model, rng in

@@ -126,11 +126,15 @@ public final class TrainingSession<Model: Module> {
 public enum CheckpointError: Error, CustomStringConvertible {
     case missingMetadata(source: String, key: String)
     case wrongModel(source: String, expected: String, found: String)
+    /// Fine-tuning needs the same class embeddings (counts include the null class; 0: unconditional).
+    case classCount(source: String, expected: Int, found: Int)
 
     public var description: String {
         switch self {
         case let .missingMetadata(source, key): "\(source): not a training checkpoint of this project (metadata '\(key)' missing)"
         case let .wrongModel(source, expected, found): "\(source): holds a \(found) model, this command needs a \(expected)"
+        case let .classCount(source, expected, found):
+            "\(source): has \(found) class embeddings, the model being trained has \(expected); --init-from needs the same classes"
         }
     }
 }

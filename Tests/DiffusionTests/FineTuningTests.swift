@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+import TensorCore
+@testable import Diffusion
+
+/// `--init-from`: a run starts from trained weights (and its EMA from them), with a fresh step count; a model
+/// of another shape or class count is refused with an error that names the file and the difference.
+final class FineTuningTests: XCTestCase {
+    func recipe(channels: [Int] = [8, 16], classes: Int? = 11, seed: UInt64) -> DiffusionRecipe {
+        var r = DiffusionRecipe()
+        r.model.blockOutChannels = channels
+        r.model.layersPerBlock = 1
+        r.model.downBlockTypes = [.down, .attnDown]
+        r.model.upBlockTypes = [.attnUp, .up]
+        r.model.normNumGroups = 4
+        r.model.numClassEmbeds = classes
+        r.timesteps = 100
+        r.batchSize = 8
+        r.seed = seed
+        return r
+    }
+
+    func exported(_ recipe: DiffusionRecipe) throws -> URL {
+        let source = DiffusionTraining(recipe: recipe, stepsPerEpoch: 4)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-\(UUID().uuidString).safetensors")
+        try TrainedModel.export(source, to: url)
+        return url
+    }
+
+    func testStartsFromTheLoadedWeightsWithAFreshStepCount() throws {
+        let url = try exported(recipe(seed: 1))
+        defer { try? FileManager.default.removeItem(at: url) }
+        let trained = try TrainedModel.load(contentsOf: url)
+        let tuned = DiffusionTraining(recipe: recipe(seed: 2), stepsPerEpoch: 4)
+        let before = tuned.session.model.parameters[0].value.scalars
+        try tuned.initializeWeights(from: url)
+        XCTAssertNotEqual(tuned.session.model.parameters[0].value.scalars, before, "weights changed")
+        for (mine, theirs) in zip(tuned.session.model.parameters, trained.model.parameters) {
+            XCTAssertEqual(mine.value.scalars, theirs.value.scalars)
+        }
+        // The EMA starts from them too: the sampling model before any step is the loaded model.
+        for (mine, theirs) in zip(tuned.samplingModel().parameters, trained.model.parameters) {
+            XCTAssertEqual(mine.value.scalars, theirs.value.scalars)
+        }
+        XCTAssertEqual(tuned.session.step, 0)
+    }
+
+    func testAnotherArchitectureOrClassCountIsNamed() throws {
+        let url = try exported(recipe(seed: 1))
+        defer { try? FileManager.default.removeItem(at: url) }
+        let wider = DiffusionTraining(recipe: recipe(channels: [8, 24], seed: 2), stepsPerEpoch: 4)
+        XCTAssertThrowsError(try wider.initializeWeights(from: url)) {
+            XCTAssertTrue("\($0)".contains(url.lastPathComponent) && "\($0)".contains("shape"), "\($0)")
+        }
+        let unconditional = DiffusionTraining(recipe: recipe(classes: nil, seed: 2), stepsPerEpoch: 4)
+        XCTAssertThrowsError(try unconditional.initializeWeights(from: url)) {
+            XCTAssertEqual("\($0)", "\(url.displayPath): has 11 class embeddings, the model being trained has 0; --init-from needs the same classes")
+        }
+    }
+}
