@@ -122,6 +122,8 @@ final class DigitRoutesTests: XCTestCase {
                 let html = String(buffer: response.body)
                 XCTAssertTrue(html.contains("<title>Diffusion from Scratch"))
                 XCTAssertTrue(html.contains("/api/generate?digit="))
+                XCTAssertTrue(html.contains("animate=1") && html.contains("value=\"dpm-solver\""), "sampler choice and the animation")
+                XCTAssertTrue(html.contains("id=\"steps\" min=\"1\" max=\"50\" step=\"1\" value=\"\(SamplingSettings.defaults.steps)\""), "defaults from SamplingSettings")
             }
             try await client.execute(uri: "/healthz", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
