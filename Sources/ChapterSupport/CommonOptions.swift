@@ -10,7 +10,10 @@ public struct CommonOptions: ParsableArguments {
     @Option(help: "Directory for pictures, logs and checkpoints.")
     public var output: String?
 
-    @Option(help: "Directory with the four MNIST-format IDX files (.gz or not), e.g. Fashion-MNIST.")
+    @Option(help: "Shipped dataset: mnist or fashion-mnist (Data/).")
+    public var dataset: Dataset = .mnist
+
+    @Option(help: "Directory with the four MNIST-format IDX files (.gz or not); overrides --dataset.")
     public var data: String?
 
     @Option(help: "Train on only the first N training images (quick experiments).")
@@ -33,13 +36,15 @@ public struct CommonOptions: ParsableArguments {
         return url
     }
 
-    /// Loads a split of MNIST (or the dataset in `--data`), with a one-line report.
+    /// Loads a split of `--dataset` (or the directory in `--data`).
     public func loadData(_ split: MNIST.Split) throws -> MNIST {
-        let directory = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? MNIST.defaultDirectory
+        let directory = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? dataset.directory
         let set = try MNIST.load(split: split, directory: directory)
         return set
     }
 }
+
+extension Dataset: ExpressibleByArgument {}
 
 /// Writes a file and says so.
 public func report(_ what: String, _ url: URL) {

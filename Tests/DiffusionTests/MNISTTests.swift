@@ -138,3 +138,27 @@ extension URL {
     /// The path as the library shows it in errors.
     var displayPathForTest: String { displayPath }
 }
+
+/// The shipped Fashion-MNIST: all four files present, verified against their SHA256SUMS, with class names.
+final class FashionMNISTTests: XCTestCase {
+    func testShippedFashionMNISTLoadsAndVerifies() throws {
+        let test = try Dataset.fashionMNIST.load(.test)
+        XCTAssertEqual(test.count, 10_000)
+        XCTAssertEqual(test.labelHistogram(), Array(repeating: 1000, count: 10))
+        XCTAssertEqual(Dataset.fashionMNIST.classNames[7], "Sneaker")
+        XCTAssertEqual(Dataset(rawValue: "fashion-mnist"), .fashionMNIST)
+        // A corrupted copy is refused, naming the file.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fashion-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["SHA256SUMS", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.copyItem(at: Dataset.fashionMNIST.directory.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        var labels = try Data(contentsOf: dir.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
+        labels[labels.count - 5] ^= 0xFF
+        try labels.write(to: dir.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
+        XCTAssertThrowsError(try MNIST.load(split: .test, directory: dir)) {
+            XCTAssertTrue("\($0)".contains("t10k-labels-idx1-ubyte.gz"), "\($0)")
+        }
+    }
+}

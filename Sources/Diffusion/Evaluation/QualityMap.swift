@@ -57,7 +57,11 @@ public struct QualityMap: Codable, Sendable {
                              points: at.filter { $0.sampler == name }.sorted { $0.guidance < $1.guidance }.map { ($0.fid / floor, 100 * $0.accuracy) },
                              color: LineChart.palette[i % LineChart.palette.count], lineWidth: 2)
         }
+        // The bar the defaults must pass: accuracy >= 99% and FID <= 1.5x the floor (the upper left corner).
+        let ys = at.map { 100 * $0.accuracy }
+        let target = LineChart.Series(name: "bar: >= 99% and <= 1.5x floor",
+                                      points: [(1, 99), (1.5, 99), (1.5, max(ys.max() ?? 100, 99)), (1.5, 99)], color: RGB(150, 150, 150))
         return LineChart(title: "Guidance trades realism for accuracy (\(steps) steps)", xLabel: "FID / real-vs-real floor",
-                         yLabel: "class accuracy (%)", series: series).render(width: 720, height: 420)
+                         yLabel: "class accuracy (%)", series: series + [target]).render(width: 720, height: 420)
     }
 }
