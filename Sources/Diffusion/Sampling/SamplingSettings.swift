@@ -21,7 +21,7 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
 
     /// The defaults of `generate`, `serve` and the page, chosen by the quality-versus-steps map of
     /// Chapters/04-Conditional.md ("Choosing the defaults").
-    public static let defaults = SamplingSettings(sampler: .dpmSolver, steps: 10, guidance: 0.5, eta: 0, order: 2,
+    public static let defaults = SamplingSettings(sampler: .dpmSolver, steps: 10, guidance: 0.35, eta: 0, order: 2,
                                                   variance: .fixedSmall, thresholding: .clip)
     public static let guidanceRange: ClosedRange<Float> = 0...20
     public static let etaRange: ClosedRange<Float> = 0...1
