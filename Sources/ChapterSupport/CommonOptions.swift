@@ -13,7 +13,7 @@ public struct CommonOptions: ParsableArguments {
     @Option(help: "Shipped dataset: mnist or fashion-mnist (Data/).")
     public var dataset: Dataset = .mnist
 
-    @Option(help: "Directory with the four MNIST-format IDX files (.gz or not); overrides --dataset.")
+    @Option(help: "Directory with the four MNIST-format IDX files (.gz or not), or with CIFAR-10's binary batches (data_batch_1.bin ... test_batch.bin, color 32x32); overrides --dataset.")
     public var data: String?
 
     @Option(help: "Train on only the first N training images (quick experiments).")
@@ -36,11 +36,17 @@ public struct CommonOptions: ParsableArguments {
         return url
     }
 
-    /// Loads a split of `--dataset` (or the directory in `--data`).
+    /// Loads a split of `--dataset` (or the directory in `--data`: IDX files, or CIFAR-10's binary batches).
     public func loadData(_ split: MNIST.Split) throws -> MNIST {
         let directory = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? dataset.directory
-        let set = try MNIST.load(split: split, directory: directory)
-        return set
+        if CIFAR10.isCIFAR(directory) { return try CIFAR10.load(split: split, directory: directory) }
+        return try MNIST.load(split: split, directory: directory)
+    }
+
+    /// The names of the classes, for picture labels.
+    public var classNames: [String] {
+        if let data, CIFAR10.isCIFAR(URL(fileURLWithPath: data, isDirectory: true)) { return CIFAR10.classNames }
+        return dataset.classNames
     }
 }
 

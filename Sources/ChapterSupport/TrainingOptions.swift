@@ -17,8 +17,11 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Peak learning rate (Adam, warmup then cosine decay).")
     public var lr: Float = 2e-3
 
-    @Option(help: "Images per training step.")
+    @Option(help: "Images per forward/backward pass (a micro-batch when --accumulate is above 1).")
     public var batchSize = 128
+
+    @Option(help: "Gradient accumulation: micro-batches per optimizer step (a step then sees batch-size x K images).")
+    public var accumulate = 1
 
     @Option(help: "Passes over the training images.")
     public var epochs: Int?
@@ -35,12 +38,23 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Fine-tune: start from this model's weights (model file or checkpoint; fresh optimizer, schedule and step count).")
     public var initFrom: String?
 
+    @Option(help: "Every N optimizer steps, append a row of samples (fixed seed, one per class) to samples-during-training.png; 0: off.")
+    public var sampleEvery = 200
+
     public init() {}
+
+    /// The sample log `--sample-every` asks for, writing into `directory`.
+    public func sampleLog(in directory: URL, labels: [Int], columnLabels: [String]?, seed: UInt64) -> TrainingSampleLog? {
+        sampleEvery > 0 ? TrainingSampleLog(url: directory.appendingPathComponent("samples-during-training.png"), labels: labels,
+                                            every: sampleEvery, seed: seed, columnLabels: columnLabels) : nil
+    }
 
     public func validate() throws {
         guard timesteps >= 10 && timesteps <= 10_000 else { throw ValidationError("--timesteps must be in 10...10000, got \(timesteps)") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard batchSize >= 1 && batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
+        guard sampleEvery >= 0 else { throw ValidationError("--sample-every must be 0 (off) or more, got \(sampleEvery)") }
+        guard accumulate >= 1 && accumulate <= 256 else { throw ValidationError("--accumulate must be in 1...256, got \(accumulate)") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes)") }
         if resume != nil && initFrom != nil { throw ValidationError("give --resume or --init-from, not both") }
@@ -56,6 +70,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         r.loss = loss
         r.learningRate = lr
         r.batchSize = batchSize
+        r.accumulate = accumulate > 1 ? accumulate : nil
         r.epochs = epochs ?? defaultEpochs
         r.emaDecay = emaDecay
         r.labelDropProbability = labelDrop
@@ -67,13 +82,14 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     /// A new run from the flags, or the one in `--resume` (whose recipe wins; `--epochs`/`--minutes` extend it).
     public func makeTraining(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, labelDrop: Float = 0,
                              trainCount: Int) throws -> DiffusionTraining {
-        let perEpoch = { (r: DiffusionRecipe) in min(r.limit ?? trainCount, trainCount) / r.batchSize }
+        let perEpoch = { (r: DiffusionRecipe) in min(r.limit ?? trainCount, trainCount) / r.imagesPerStep }
         guard let resume else {
             let r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, labelDrop: labelDrop)
             let training = DiffusionTraining(recipe: r, stepsPerEpoch: perEpoch(r))
             if let initFrom {
-                try training.initializeWeights(from: URL(fileURLWithPath: initFrom))
+                let warnings = try training.initializeWeights(from: URL(fileURLWithPath: initFrom))
                 print("Starting from the weights of \(initFrom)")
+                for w in warnings { print("warning: \(w)") }
             }
             return training
         }

@@ -44,6 +44,12 @@ extension Conditional {
 
         @OptionGroup(title: "Scoring") var scoring: ScoringOptions
 
+        func sha256(of url: URL) throws -> String {
+            do { return DatasetChecksums.sha256([UInt8](try Data(contentsOf: url))) } catch {
+                throw ValidationError("cannot read \(url.relativePath): \(error.localizedDescription)")
+            }
+        }
+
         func parsed<T>(_ text: String, _ flag: String, _ make: (String) -> T?) throws -> [T] {
             let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let values = parts.compactMap(make)
@@ -78,9 +84,22 @@ extension Conditional {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let jsonURL = directory.appendingPathComponent("map.json")
             let reference = try scoring.reference()
-            var map = (try? JSONDecoder().decode(QualityMap.self, from: Data(contentsOf: jsonURL))).flatMap {
-                $0.rows.first?.samples == scoring.labels.count ? $0 : nil
-            } ?? QualityMap(floor: reference.floor)
+            // Rows are reused only if measured on the same model file, seed, classifier, data and digit count.
+            let provenance = [
+                "model": url.relativePath, "modelSHA256": try sha256(of: url),
+                "classifierSHA256": try sha256(of: ShippedFiles.resolve(scoring.classifier)),
+                "data": scoring.data ?? "MNIST", "seed": String(seed), "samples": String(scoring.labels.count),
+                "floor": String(format: "%.4f", reference.floor),
+            ]
+            var map = QualityMap(floor: reference.floor, provenance: provenance)
+            if let old = try? JSONDecoder().decode(QualityMap.self, from: Data(contentsOf: jsonURL)) {
+                if old.provenance == provenance {
+                    map = old
+                    print("Resuming \(jsonURL.relativePath): \(old.rows.count) settings already measured")
+                } else {
+                    print("\(jsonURL.relativePath) was measured on another model, seed, classifier, data or count: starting over")
+                }
+            }
             print(String(format: "Real-vs-real floor: FID %.2f (%d training digits vs the test set)", reference.floor, reference.floorCount))
             let sampling = try SamplingOptions.parse(["--checkpoint", checkpoint, "--seed", String(seed)])
             for (i, s) in settings.enumerated() {

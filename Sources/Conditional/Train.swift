@@ -9,7 +9,8 @@ extension Conditional {
         static let configuration = CommandConfiguration(
             abstract: "Train a class-conditional UNet2DModel with label dropout for classifier-free guidance.",
             discussion: """
-                Writes to --output: loss.png, samples.png (rows 0-9), conditional-training.safetensors (resumable) and \
+                Writes to --output: loss.png, samples.png (one row per class), samples-during-training.png, \
+                conditional-training.safetensors (resumable) and \
                 conditional.safetensors (the EMA weights as a model file; copy it to \(ShippedFiles.conditionalModel) to \
                 use it by default).
                 """)
@@ -31,7 +32,8 @@ extension Conditional {
         func run() throws {
             let out = try common.outputDirectory(default: "conditional")
             let train = try common.loadData(.train)
-            let config = try unet.config(defaultPreset: .cpu, classes: 11)
+            let config = try unet.config(defaultPreset: .cpu, classes: 11).fitted(to: train)
+            let names = common.classNames
             let training = try options.makeTraining(model: config, seed: common.seed, limit: common.limit, defaultEpochs: 3,
                                                     labelDrop: labelDrop, trainCount: train.count)
             let recipe = training.recipe
@@ -43,12 +45,14 @@ extension Conditional {
             // Wall time accumulates across resumed runs.
             let previousSeconds = options.resume.flatMap { try? SafeTensors.read(contentsOf: URL(fileURLWithPath: $0)) }
                 .flatMap { Double($0.metadata["train_seconds"] ?? "") } ?? 0
-            let epochs = try training.run(data: train, budget: budget, checkpointURL: checkpointURL) {
+            let log = options.sampleLog(in: out, labels: Array(0...9), columnLabels: nil, seed: common.seed)
+            let epochs = try training.run(data: train, budget: budget, checkpointURL: checkpointURL, sampleLog: log) {
                 ["train_seconds": String(format: "%.0f", previousSeconds + Date().timeIntervalSince(started))]
             }
             let seconds = Date().timeIntervalSince(started)
             for e in epochs { print("  epoch \(e.epoch): mean loss \(fmt(e.meanLoss)), \(e.steps) steps, \(fmt(e.imagesPerSecond, 0)) img/s") }
             report("training checkpoint", checkpointURL)
+            if let log { report("samples during training (one row per \(log.every) steps, classes \(names.joined(separator: ", ")))", log.url) }
             let modelURL = out.appendingPathComponent("conditional.safetensors")
             try TrainedModel.export(training, to: modelURL, metadata: ["train_seconds": String(format: "%.0f", previousSeconds + seconds),
                                                                        "final_loss": fmt(training.session.recentLoss())])
@@ -63,8 +67,9 @@ extension Conditional {
             let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps), label: "sample", itemsPerStep: labels.count)
             let images = try trained.generate(labels: labels, settings: settings, seed: common.seed) { d, _ in bar.update(step: d) }.images
             bar.finish()
-            try writeImage(ImageGrid.make(images.clamped(-1, 1), columns: 8, range: -1...1, scale: 2, rowLabels: (0...9).map(String.init)),
-                           out, "samples.png", "samples, one row per digit (w = \(guidance))")
+            try ImageGrid.picture(images.clamped(-1, 1), columns: 8, range: -1...1, scale: 2, rowLabels: names)
+                .writePNG(to: out.appendingPathComponent("samples.png"))
+            report("samples, one row per class (w = \(guidance))", out.appendingPathComponent("samples.png"))
             print("  final loss \(fmt(training.session.recentLoss())), \(training.session.step) steps, \(fmt(seconds, 0)) s")
         }
     }

@@ -57,7 +57,7 @@ extension DDPM {
             // 3. Sampling (Algorithm 2 and DDIM) with the EMA weights.
             let figures = try drawSamples(training.samplingModel(), schedule: training.schedule, seed: common.seed, out: out)
             let summary = RunSummary(model: "UNet2DModel (DDPM)", parameters: model.parameterCount, epochs: epochs, trainSeconds: seconds,
-                                     trainImagesPerSecond: Double(epochs.map(\.steps).reduce(0, +) * recipe.batchSize) / max(seconds, 1e-9),
+                                     trainImagesPerSecond: Double(epochs.map(\.steps).reduce(0, +) * recipe.imagesPerStep) / max(seconds, 1e-9),
                                      sampleImagesPerSecond: forwardImagesPerSecond(model), finalLoss: training.session.recentLoss(),
                                      extra: figures.merging(["recipe": recipe.json()]) { $1 })
             try summary.write(to: out.appendingPathComponent("summary.json"))

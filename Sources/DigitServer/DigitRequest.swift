@@ -15,10 +15,13 @@ struct DigitRequest: Sendable {
 
     static let maxDigits = 12
     static let maxSteps = 200
+    /// An animation holds every frame in memory before it is encoded (one byte per pixel): 12 digits at scale 16
+    /// over 200 steps would be about 1 GB. Frames x pixels per frame may be at most this (48 MB).
+    static let maxAnimationPixels = 48_000_000
 
     /// Parses `?digit=7` (or `digits=2026` when `number` is true) and the shared options; `timesteps` is the
-    /// model's T, which bounds the solver steps.
-    init(_ query: Parameters, number: Bool, timesteps: Int) throws(APIError) {
+    /// model's T, which bounds the solver steps; `imageSide` its sample size (28 for MNIST).
+    init(_ query: Parameters, number: Bool, timesteps: Int, imageSide: Int = 28) throws(APIError) {
         if number {
             guard let text = query["digits"].map(String.init), !text.isEmpty else {
                 throw APIError(.badRequest, "missing parameter 'digits' (e.g. digits=2026)")
@@ -58,6 +61,16 @@ struct DigitRequest: Sendable {
         }
         trajectory = ["1", "true", "yes"].contains(query["trajectory"].map(String.init) ?? "")
         animate = ["1", "true", "yes"].contains(query["animate"].map(String.init) ?? "")
+        if animate {
+            // frames: one per step and the result; each frame shows x_t and x0hat for every digit.
+            let frames = settings.stepCount(timesteps: timesteps) + 1
+            let side = imageSide * scale
+            let pixels = frames * 2 * digits.count * side * side
+            guard pixels <= Self.maxAnimationPixels else {
+                throw APIError(.badRequest, "animate=1 with \(digits.count) digit(s), \(frames) frames and scale \(scale) makes "
+                    + "\(pixels / 1_000_000) megapixels; a request may make at most \(Self.maxAnimationPixels / 1_000_000): lower scale, steps or digits")
+            }
+        }
     }
 
     private static func number(_ query: Parameters, _ name: String, default value: Float, range: ClosedRange<Float>,

@@ -24,10 +24,12 @@ public enum DigitRoutes {
                             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
         }
         router.get("/api/generate") { request, _ in
-            try await image(service, try DigitRequest(request.uri.queryParameters, number: false, timesteps: service.model.schedule.steps))
+            try await image(service, try DigitRequest(request.uri.queryParameters, number: false, timesteps: service.model.schedule.steps,
+                                                   imageSide: service.model.recipe.model.sampleSize))
         }
         router.get("/api/number") { request, _ in
-            try await image(service, try DigitRequest(request.uri.queryParameters, number: true, timesteps: service.model.schedule.steps))
+            try await image(service, try DigitRequest(request.uri.queryParameters, number: true, timesteps: service.model.schedule.steps,
+                                                   imageSide: service.model.recipe.model.sampleSize))
         }
         return router
     }

@@ -100,8 +100,11 @@ else if (params.has('number')) { $('number').value = params.get('number'); $('dr
 
 async function draw(path, count) {
   const traj = $('trajectory').checked, anim = $('animate').checked;
+  // An animation keeps every frame (steps + 1, x_t and x0hat per digit): the scale shrinks to stay in the server's budget.
+  const frames = ($('sampler').value === 'ddpm' ? \#(DigitRequest.maxSteps) : Number($('steps').value)) + 1;
+  const animScale = Math.max(1, Math.min(6, Math.floor(Math.sqrt(\#(DigitRequest.maxAnimationPixels) / (frames * 2 * count * 784)))));
   const q = `sampler=${$('sampler').value}&guidance=${$('guidance').value}&steps=${$('steps').value}&seed=${$('seed').value}` +
-            (anim ? '&animate=1&scale=6' : traj ? '&trajectory=1&scale=10' : '&scale=10');
+            (anim ? `&animate=1&scale=${animScale}` : traj ? '&trajectory=1&scale=10' : '&scale=10');
   const url = `${path}&${q}`;
   $('status').textContent = 'Denoising…';
   $('error').textContent = '';

@@ -45,6 +45,20 @@ final class FineTuningTests: XCTestCase {
         XCTAssertEqual(tuned.session.step, 0)
     }
 
+    /// Weights trained under another schedule, T or loss load, with a warning for each difference.
+    func testAnotherScheduleOrTIsWarnedAbout() throws {
+        let url = try exported(recipe(seed: 1))
+        defer { try? FileManager.default.removeItem(at: url) }
+        XCTAssertEqual(try DiffusionTraining(recipe: recipe(seed: 2), stepsPerEpoch: 4).initializeWeights(from: url), [])
+        var other = recipe(seed: 2)
+        other.schedule = .cosine
+        other.timesteps = 50
+        let warnings = try DiffusionTraining(recipe: other, stepsPerEpoch: 4).initializeWeights(from: url)
+        XCTAssertEqual(warnings.count, 2)
+        XCTAssertTrue(warnings[0].contains("linear schedule, this run uses cosine"), "\(warnings)")
+        XCTAssertTrue(warnings[1].contains("T = 100, this run uses T = 50"), "\(warnings)")
+    }
+
     func testAnotherArchitectureOrClassCountIsNamed() throws {
         let url = try exported(recipe(seed: 1))
         defer { try? FileManager.default.removeItem(at: url) }

@@ -56,6 +56,28 @@ final class SolverReferenceTests: XCTestCase {
         XCTAssertNotEqual(a.step(eps: eps2, t: t2, sample: x, noise: nil).prevSample.scalars, b.step(eps: eps2, t: t2, sample: x, noise: nil).prevSample.scalars)
     }
 
+    /// As many steps as T: the rounded linspace grid repeats a timestep (T = 10: ..., 4, 4, ...). The solver counts
+    /// its steps (it once looked each t up, found the first 4 twice and divided by a zero step width) and takes the
+    /// step after a repeat at first order; every sample stays finite and ends on the data.
+    func testStepsEqualToTWithARepeatedTimestep() {
+        let s = NoiseSchedule(.linear, steps: 10)
+        for order in [1, 2] {
+            var solver = DPMSolverSampler(schedule: s, inferenceSteps: 10, order: order)
+            XCTAssertEqual(solver.timesteps, [9, 8, 7, 6, 5, 4, 4, 3, 2, 1])
+            var rng = SeededGenerator(seed: 7)
+            let target = Tensor.full([1, 1, 4, 4], 0.5)
+            var x = Tensor.randomNormal([1, 1, 4, 4], using: &rng)
+            for t in solver.timesteps {
+                // The exact eps for data `target`: eps = (x - sqrt(ab) x0) / sqrt(1 - ab).
+                let ab = s.alphasCumprod[t]
+                let eps = (x - target * ab.squareRoot()) / (1 - ab).squareRoot()
+                x = solver.step(eps: eps, t: t, sample: x, noise: nil).prevSample
+                XCTAssertTrue(x.scalars.allSatisfy(\.isFinite), "order \(order), t = \(t): \(x.scalars)")
+            }
+            assertClose(x, target, atol: 1e-4, rtol: 1e-4, "order \(order) ends on the data")
+        }
+    }
+
     /// Imagen's dynamic thresholding: s is the 99.5% quantile of |x0hat| (at least 1, at most maxValue); x0hat is
     /// clipped to [-s, s] and divided by s. An image already inside [-1, 1] is unchanged.
     func testDynamicThresholding() {

@@ -99,6 +99,8 @@ final class DigitRoutesTests: XCTestCase {
             ("/api/generate?digit=3&seed=-4", .get, .badRequest, "'seed' must be a non-negative integer"),
             ("/api/number?digits=1234567890123", .get, .badRequest, "'digits' must be 1 to 12"),
             ("/api/number?digits=12a", .get, .badRequest, "'digits' must be 1 to 12"),
+            // Every frame of an animation is held in memory: 12 digits x 101 frames at scale 16 would be ~0.5 GB.
+            ("/api/number?digits=123456789012&steps=100&animate=1&scale=16", .get, .badRequest, "makes 486 megapixels; a request may make at most 48"),
             ("/nope", .get, .notFound, "no such path"),
             ("/api/generate?digit=3", .post, .methodNotAllowed, "POST is not allowed"),
             ("/", .delete, .methodNotAllowed, "DELETE is not allowed"),

@@ -33,16 +33,19 @@ public struct MNIST: Sendable {
     public let rows: Int
     /// Image width (28).
     public let cols: Int
+    /// Color planes per image: 1 for MNIST and Fashion-MNIST, 3 (R, G, B planes, as CIFAR-10 stores them).
+    public let channels: Int
 
-    /// Bytes per image (`rows * cols`).
-    public var imageSize: Int { rows * cols }
+    /// Bytes per image (`channels * rows * cols`).
+    public var imageSize: Int { channels * rows * cols }
 
-    /// Makes a dataset from arrays already in memory.
-    /// - Precondition: `images.count == labels.count * rows * cols`.
-    public init(split: Split, images: [UInt8], labels: [UInt8], rows: Int, cols: Int) {
-        precondition(rows > 0 && cols > 0 && images.count == labels.count * rows * cols,
-                     "MNIST: \(images.count) image bytes do not match \(labels.count) labels of \(rows)x\(cols)")
+    /// Makes a dataset from arrays already in memory: image after image, each `[channels, rows, cols]`.
+    /// - Precondition: `images.count == labels.count * channels * rows * cols`.
+    public init(split: Split, images: [UInt8], labels: [UInt8], rows: Int, cols: Int, channels: Int = 1) {
+        precondition(rows > 0 && cols > 0 && channels > 0 && images.count == labels.count * channels * rows * cols,
+                     "MNIST: \(images.count) image bytes do not match \(labels.count) labels of \(channels)x\(rows)x\(cols)")
         self.split = split
+        self.channels = channels
         self.images = images
         self.labels = labels
         self.count = labels.count
@@ -84,8 +87,8 @@ public struct MNIST: Sendable {
         images[(index * imageSize)..<((index + 1) * imageSize)]
     }
 
-    /// The images at `indices` as floats in `range`, `indices.count * rows * cols` values, ready for a
-    /// `[batch, 1, rows, cols]` tensor.
+    /// The images at `indices` as floats in `range`, `indices.count * imageSize` values, ready for a
+    /// `[batch, channels, rows, cols]` tensor.
     /// - Precondition: every index is in `0..<count`.
     public func pixels(indices: [Int], range: PixelRange) -> [Float] {
         range.floats(from: images, imageSize: imageSize, indices: indices)
@@ -108,7 +111,7 @@ public struct MNIST: Sendable {
     public func prefix(_ n: Int) -> MNIST {
         let kept = max(0, min(n, count))
         return MNIST(split: split, images: Array(images[0..<(kept * imageSize)]), labels: Array(labels[0..<kept]),
-                     rows: rows, cols: cols)
+                     rows: rows, cols: cols, channels: channels)
     }
 
     /// Finds `name.gz` or `name` in `directory`, verifies it, and parses it.

@@ -6,9 +6,15 @@ import Foundation
 public struct QualityMap: Codable, Sendable {
     /// FID of as many real training digits as each row scores, against the test set.
     public var floor: Double
+    /// What the rows were measured on: the model file's SHA-256, the seed, the classifier, the data and the digit
+    /// count. A map is resumed only when all of these are the same (nil: written before this was kept; not resumed).
+    public var provenance: [String: String]?
     public var rows: [EvaluationReport] = []
 
-    public init(floor: Double) { self.floor = floor }
+    public init(floor: Double, provenance: [String: String]? = nil) {
+        self.floor = floor
+        self.provenance = provenance
+    }
 
     /// The row for a setting, if it was measured.
     public func row(sampler: String, steps: Int, guidance: Float) -> EvaluationReport? {
@@ -21,7 +27,7 @@ public struct QualityMap: Codable, Sendable {
                      "| sampler | steps | w | accuracy | FID | FID / floor | s per digit |", "|---|---|---|---|---|---|---|"]
         for r in rows {
             lines.append(String(format: "| %@ | %d | %g | %.2f%% | %.2f | %.2fx | %.3f |", r.sampler, r.steps, Double(r.guidance),
-                                100 * r.accuracy, r.fid, r.fid / floor, r.seconds / Double(max(r.samples, 1))))
+                                100 * r.accuracy, r.fid, r.fidRatio, r.seconds / Double(max(r.samples, 1))))
         }
         return lines.joined(separator: "\n")
     }
@@ -36,8 +42,8 @@ public struct QualityMap: Codable, Sendable {
         let series = samplers.enumerated().map { i, name -> LineChart.Series in
             let mine = at.filter { $0.sampler == name }.sorted { $0.steps < $1.steps }
             let points: [(Double, Double)] = mine.count == 1 && Double(mine[0].steps) > high
-                ? [(low, mine[0].fid / floor), (high, mine[0].fid / floor)]
-                : mine.map { (Double($0.steps), $0.fid / floor) }
+                ? [(low, mine[0].fidRatio), (high, mine[0].fidRatio)]
+                : mine.map { (Double($0.steps), $0.fidRatio) }
             let label = mine.count == 1 ? "\(name) (\(mine[0].steps) steps)" : name
             return LineChart.Series(name: label, points: points, color: LineChart.palette[i % LineChart.palette.count], lineWidth: 2)
         }
@@ -54,7 +60,7 @@ public struct QualityMap: Codable, Sendable {
         let series = samplers.enumerated().map { i, name in
             LineChart.Series(name: "\(name) \(steps) steps, w = " + at.filter { $0.sampler == name }.sorted { $0.guidance < $1.guidance }
                                 .map { String(format: "%g", Double($0.guidance)) }.joined(separator: ", "),
-                             points: at.filter { $0.sampler == name }.sorted { $0.guidance < $1.guidance }.map { ($0.fid / floor, 100 * $0.accuracy) },
+                             points: at.filter { $0.sampler == name }.sorted { $0.guidance < $1.guidance }.map { ($0.fidRatio, 100 * $0.accuracy) },
                              color: LineChart.palette[i % LineChart.palette.count], lineWidth: 2)
         }
         // The bar the defaults must pass: accuracy >= 99% and FID <= 1.5x the floor (the upper left corner).

@@ -18,6 +18,9 @@ public enum GIFCodec {
         }
         guard frames.allSatisfy({ $0.width == w && $0.height == h }) else { throw GIFError(source: "<memory>", reason: .framesDiffer) }
         let sink = ByteSink()
+        // giflib holds `sink` unretained and writes to it until EGifCloseFile (in the defer below, on a throw): keep it
+        // alive to the end of the scope, whatever the optimizer sees as its last use. (This defer runs last.)
+        defer { withExtendedLifetime(sink) {} }
         var status: Int32 = 0
         guard let gif = EGifOpen(Unmanaged.passUnretained(sink).toOpaque(), { gif, bytes, count in
             guard let gif, let bytes, count > 0, let user = gif.pointee.UserData else { return 0 }
@@ -68,6 +71,8 @@ public enum GIFCodec {
     /// with each frame's delay in hundredths of a second.
     public static func decode(_ data: Data, source: String = "<memory>") throws(GIFError) -> [(image: GrayImage, delay: Int)] {
         let reader = ByteSource(data)
+        // giflib holds `reader` unretained and reads from it in DGifSlurp: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(reader) {} }
         var status: Int32 = 0
         guard let gif = DGifOpen(Unmanaged.passUnretained(reader).toOpaque(), { gif, buffer, count in
             guard let gif, let buffer, count > 0, let user = gif.pointee.UserData else { return 0 }

@@ -31,3 +31,15 @@ public struct UNet2DConfig: Codable, Sendable, Equatable {
         case dropout, numClassEmbeds = "num_class_embeds"
     }
 }
+
+extension UNet2DConfig {
+    /// This configuration with the input and output channels and the sample size of `data`'s images
+    /// (1 x 28 x 28 for MNIST, 3 x 32 x 32 for CIFAR-10).
+    public func fitted(to data: MNIST) -> UNet2DConfig {
+        var c = self
+        c.inChannels = data.channels
+        c.outChannels = data.channels
+        c.sampleSize = data.rows
+        return c
+    }
+}

@@ -26,8 +26,11 @@ public struct DPMSolverSampler: Sendable {
     public let timesteps: [Int]
     /// sigma^VE_i = sqrt((1 - alphabar) / alphabar) at each visited timestep, then 0 (the clean image).
     let sigmas: [Float]
-    /// The previous step's index and data prediction (order 2 reads it).
-    private var previous: (index: Int, x0: Tensor)?
+    /// How many steps have been taken (diffusers' `step_index`). Counted, not looked up from t: when the steps
+    /// are as many as T, rounding the linspace grid repeats a timestep (T = 10, 10 steps: ..., 4, 4, ...).
+    private var stepIndex = 0
+    /// The previous step's data prediction (order 2 reads it).
+    private var previousX0: Tensor?
 
     public init(schedule: NoiseSchedule, inferenceSteps: Int, order: Int = 2, x0Processing: X0Processing = .none) {
         precondition(inferenceSteps >= 1 && inferenceSteps <= schedule.steps,
@@ -53,11 +56,14 @@ public struct DPMSolverSampler: Sendable {
         return (alpha, sigma, Foundation.log(alpha) - Foundation.log(sigma))
     }
 
-    /// One solver step at timestep `t` (which must be the next of `timesteps`: the solver keeps the last x0hat).
+    /// One solver step at timestep `t`, which must be the next of `timesteps` (the solver counts its steps and
+    /// keeps the last x0hat).
     /// - eps: the model's noise prediction `[N, C, H, W]`; sample: x_t. No noise is used.
     /// - Returns: the sample at the next visited timestep (the clean image after the last) and x0hat.
     public mutating func step(eps: Tensor, t: Int, sample: Tensor, noise: Tensor?) -> (prevSample: Tensor, predictedX0: Tensor) {
-        guard let i = timesteps.firstIndex(of: t) else { preconditionFailure("DPMSolverSampler: \(t) is not one of its timesteps") }
+        let i = stepIndex
+        precondition(i < timesteps.count && timesteps[i] == t,
+                     "DPMSolverSampler: step \(i) must be at timestep \(i < timesteps.count ? String(timesteps[i]) : "none"), got \(t)")
         let (alphaS, sigmaS, lambdaS) = alphaSigmaLambda(i)
         let (alphaT, sigmaT, lambdaT) = alphaSigmaLambda(i + 1)
         // x0hat = (x_s - sigma_s eps) / alpha_s                                (the data prediction)
@@ -68,18 +74,19 @@ public struct DPMSolverSampler: Sendable {
         // The last step is always first order (lower_order_final, final sigma 0); so is the first (no history).
         let isLast = i == timesteps.count - 1
         var next: Tensor
-        if order == 2, !isLast, let previous, previous.index == i - 1 {
-            // D1 = (x0hat_s - x0hat_{s'}) / r, r = h_{s'} / h: the slope of x0hat in lambda, times h
-            let lambdaPrev = alphaSigmaLambda(i - 1).lambda
-            let r = (lambdaS - lambdaPrev) / h
-            let d1 = (x0 - previous.x0) * (1 / r)
+        // r = h_{s'} / h, the previous step's width over this one's (0 after a repeated timestep: then order 1)
+        let r = i > 0 ? (lambdaS - alphaSigmaLambda(i - 1).lambda) / h : 0
+        if order == 2, !isLast, let previousX0, r > 0, r.isFinite {
+            // D1 = (x0hat_s - x0hat_{s'}) / r: the slope of x0hat in lambda, times h
+            let d1 = (x0 - previousX0) * (1 / r)
             // x_t = (sigma_t / sigma_s) x_s - alpha_t (e^{-h} - 1) D0 - 1/2 alpha_t (e^{-h} - 1) D1   (2M, midpoint)
             next = sample * (sigmaT / sigmaS) - x0 * phi - d1 * (0.5 * phi)
         } else {
             // x_t = (sigma_t / sigma_s) x_s - alpha_t (e^{-h} - 1) x0hat          (order 1: DDIM in lambda)
             next = sample * (sigmaT / sigmaS) - x0 * phi
         }
-        previous = (i, x0)
+        previousX0 = x0
+        stepIndex += 1
         return (next, x0)
     }
 }

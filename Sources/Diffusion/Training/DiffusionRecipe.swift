@@ -11,7 +11,11 @@ public struct DiffusionRecipe: Codable, Sendable, Equatable {
     public var learningRate: Float = 1e-3
     public var learningRateShape: LearningRateSchedule.Shape = .cosine
     public var warmupSteps = 100
+    /// Images per micro-batch (one forward and backward pass).
     public var batchSize = 128
+    /// Gradient accumulation: micro-batches per optimizer step (nil or 1: none). A step sees
+    /// `batchSize * accumulate` images with the memory of `batchSize`.
+    public var accumulate: Int?
     public var epochs = 1
     public var emaDecay: Float = 0.999
     /// Classifier-free guidance training: the probability a label is replaced by the null class.
@@ -20,6 +24,9 @@ public struct DiffusionRecipe: Codable, Sendable, Equatable {
     public var limit: Int?
 
     public init() {}
+
+    /// Images per optimizer step: `batchSize` times the micro-batches.
+    public var imagesPerStep: Int { batchSize * (accumulate ?? 1) }
 
     /// The null class for guidance: the last class embedding (nil for an unconditional model).
     public var nullClass: Int? { model.numClassEmbeds.map { $0 - 1 } }
@@ -77,20 +84,36 @@ public final class DiffusionTraining {
     /// the EMA starts from the loaded weights. The architectures must match tensor for tensor.
     /// - Throws: `CheckpointError.classCount` when the class embeddings differ, `StateDictError` naming a tensor
     ///   that is missing, extra or misshaped.
-    public func initializeWeights(from url: URL) throws {
+    /// - Returns: warnings for what the weights were trained under that differs from this recipe (noise schedule,
+    ///   T, loss): allowed, but the model then starts by predicting noise for another process.
+    @discardableResult
+    public func initializeWeights(from url: URL) throws -> [String] {
         let trained = try TrainedModel.load(contentsOf: url)
+        var warnings: [String] = []
+        let their = trained.recipe
+        if their.schedule != recipe.schedule { warnings.append("\(url.displayPath) was trained with the \(their.schedule) schedule, this run uses \(recipe.schedule)") }
+        if their.timesteps != recipe.timesteps { warnings.append("\(url.displayPath) was trained with T = \(their.timesteps), this run uses T = \(recipe.timesteps)") }
+        if their.loss != recipe.loss { warnings.append("\(url.displayPath) was trained with the \(their.loss) loss, this run uses \(recipe.loss)") }
         let (mine, theirs) = (recipe.model.numClassEmbeds ?? 0, trained.recipe.model.numClassEmbeds ?? 0)
         guard mine == theirs else { throw CheckpointError.classCount(source: url.displayPath, expected: mine, found: theirs) }
         var weights = trained.model.stateDictFile()
         weights.source = url.displayPath
         try session.model.load(from: weights)
         session.ema?.load(session.model.parameters.map(\.value), updates: 0)
+        return warnings
     }
 
-    /// One step on a batch of images in [-1, 1] (and their labels, for a conditional model).
+    /// One optimizer step on a batch of images in [-1, 1] `[N, C, H, W]` (and their labels, for a conditional
+    /// model). With `recipe.accumulate` = K > 1 the batch is cut into K micro-batches of N / K, whose gradients add up.
     public func train(images: Tensor, labels: [Int]) throws -> Float {
-        try session.train { model, rng in
-            objective.loss(model: model, x0: images, labels: recipe.isConditional ? labels : nil, rng: &rng)
+        let k = recipe.accumulate ?? 1
+        let n = images.shape[0]
+        precondition(n % k == 0, "DiffusionTraining.train: a batch of \(n) does not split into \(k) micro-batches")
+        let micro = n / k
+        return try session.train(microBatches: k) { model, j, rng in
+            let x0 = k == 1 ? images : images.narrow(axis: 0, start: j * micro, length: micro)
+            let c = recipe.isConditional ? Array(labels[j * micro..<(j + 1) * micro]) : nil
+            return objective.loss(model: model, x0: x0, labels: c, rng: &rng)
         }
     }
 
@@ -110,17 +133,21 @@ public final class DiffusionTraining {
     /// Trains for `budget` over `data`, writing a checkpoint to `checkpointURL` (atomically) every
     /// `checkpointEvery` steps and at the end. If the loss becomes NaN or infinite, training stops with
     /// `NonFiniteLossError` and the last checkpoint written before it is left untouched.
+    /// With a `sampleLog`, a row of samples is drawn every `sampleLog.every` steps and at the end.
     public func run(data: MNIST, budget: TrainingBudget, checkpointURL: URL?, checkpointEvery: Int = 500,
+                    sampleLog: TrainingSampleLog? = nil,
                     extraMetadata: @escaping () -> [String: String] = { [:] }) throws -> [EpochSummary] {
-        let summaries = try runEpochs(data: data, batchSize: recipe.batchSize, budget: budget, seed: recipe.seed,
+        let summaries = try runEpochs(data: data, batchSize: recipe.imagesPerStep, budget: budget, seed: recipe.seed,
                                       range: .minusOneToOne, startStep: session.step, label: "train") { images, labels in
             let loss = try self.train(images: images, labels: labels)
             if let checkpointURL, checkpointEvery > 0, self.session.step % checkpointEvery == 0 {
                 try self.writeCheckpoint(to: checkpointURL, extra: extraMetadata())
             }
+            if let sampleLog, self.session.step % sampleLog.every == 0 { try sampleLog.record(self) }
             return loss
         }
         if let checkpointURL { try writeCheckpoint(to: checkpointURL, extra: extraMetadata()) }
+        try sampleLog?.record(self)
         return summaries
     }
 

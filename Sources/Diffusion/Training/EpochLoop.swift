@@ -25,9 +25,9 @@ public struct EpochSummary: Sendable, Codable {
 }
 
 extension MNIST {
-    /// A batch as a tensor `[N, 1, rows, cols]` in `range`, with its labels.
+    /// A batch as a tensor `[N, channels, rows, cols]` in `range`, with its labels.
     public func batch(_ indices: [Int], range: PixelRange) -> (images: Tensor, labels: [Int]) {
-        (Tensor(shape: [indices.count, 1, rows, cols], scalars: pixels(indices: indices, range: range)), labels(indices: indices))
+        (Tensor(shape: [indices.count, channels, rows, cols], scalars: pixels(indices: indices, range: range)), labels(indices: indices))
     }
 }
 

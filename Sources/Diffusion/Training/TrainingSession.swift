@@ -41,22 +41,37 @@ public final class TrainingSession<Model: Module> {
     /// One optimization step on the loss that `lossFunction` records. Returns the loss value.
     @discardableResult
     public func train(_ lossFunction: (Model, inout SeededGenerator) -> Tensor) throws -> Float {
-        try StoragePool.$current.withValue(storagePool) { try trainStep(lossFunction) }
+        try train(microBatches: 1) { model, _, rng in lossFunction(model, &rng) }
     }
 
-    private func trainStep(_ lossFunction: (Model, inout SeededGenerator) -> Tensor) throws -> Float {
-        model.train()
-        optimizer.learningRate = schedule.rate(at: step)
-        let loss = lossFunction(model, &rng)
-        let value = loss.item
-        guard value.isFinite else { throw NonFiniteLossError(step: step, value: value) }
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
-        ema?.update()
-        step += 1
-        losses.append(value)
-        return value
+    /// One optimization step on `k` micro-batches (gradient accumulation): `lossFunction(model, j, &rng)` is the
+    /// mean loss of micro-batch j. Each one's graph is freed after its backward pass, so memory is that of one
+    /// micro-batch, and the gradients add up in the parameters (`backward` accumulates):
+    ///     g = sum_j grad(L_j / k) = grad((1/k) sum_j L_j)
+    /// which, for equal micro-batches and a mean loss, is the gradient of the whole batch. Then one Adam step.
+    /// Returns the mean of the k losses.
+    @discardableResult
+    public func train(microBatches k: Int, _ lossFunction: (Model, Int, inout SeededGenerator) -> Tensor) throws -> Float {
+        precondition(k >= 1, "TrainingSession.train: microBatches must be at least 1, got \(k)")
+        return try StoragePool.$current.withValue(storagePool) {
+            model.train()
+            optimizer.learningRate = schedule.rate(at: step)
+            optimizer.zeroGrad()
+            var total: Float = 0
+            for j in 0..<k {
+                let loss = lossFunction(model, j, &rng)
+                let value = loss.item
+                guard value.isFinite else { throw NonFiniteLossError(step: step, value: value) }
+                (k == 1 ? loss : loss * (1 / Float(k))).backward()
+                total += value
+            }
+            optimizer.step()
+            ema?.update()
+            step += 1
+            let mean = total / Float(k)
+            losses.append(mean)
+            return mean
+        }
     }
 
     /// Mean loss of the last `n` steps.
