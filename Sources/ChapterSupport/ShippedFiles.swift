@@ -9,6 +9,8 @@ public enum ShippedFiles {
     public static let conditionalModel = "Checkpoints/conditional.safetensors"
     /// The MNIST classifier used to score generated digits.
     public static let classifier = "Checkpoints/mnist-classifier.safetensors"
+    /// The Fashion-MNIST classifier (same architecture), for scoring generated clothing.
+    public static let fashionClassifier = "Checkpoints/fashion-classifier.safetensors"
 
     /// `path` as given if it exists (or is absolute), else the same relative path under the package root.
     public static func resolve(_ path: String) -> URL {

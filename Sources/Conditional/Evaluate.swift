@@ -68,11 +68,22 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "Samples per class.")
     var perClass = 100
 
-    @Option(help: "Classifier weights.")
-    var classifier = ShippedFiles.classifier
+    @Option(help: "Classifier weights (default: the shipped one for --dataset).")
+    var classifier: String?
 
-    @Option(help: "MNIST directory (test set for FID, training set for the real-vs-real floor).")
+    @Option(help: "What the samples are scored against: mnist or fashion-mnist (its test set for FID, its training set for the real-vs-real floor).")
+    var dataset: Dataset = .mnist
+
+    @Option(help: "A directory in MNIST's IDX format instead of --dataset.")
     var data: String?
+
+    /// The classifier file: `--classifier`, else the shipped one for the dataset.
+    var classifierPath: String {
+        classifier ?? (dataset == .fashionMNIST ? ShippedFiles.fashionClassifier : ShippedFiles.classifier)
+    }
+
+    /// The data's name in a map's provenance ("MNIST" for the default, as maps were first written).
+    var dataName: String { data ?? (dataset == .mnist ? "MNIST" : dataset.rawValue) }
 
     func validate() throws {
         guard perClass >= 2 && perClass <= 2000 else { throw ValidationError("--per-class must be in 2...2000, got \(perClass)") }
@@ -83,11 +94,11 @@ struct ScoringOptions: ParsableArguments {
 
     /// Loads the classifier and both MNIST splits, and computes the test features and the floor.
     func reference() throws -> ScoringReference {
-        let file = try SafeTensors.read(contentsOf: ShippedFiles.resolve(classifier))
+        let file = try SafeTensors.read(contentsOf: ShippedFiles.resolve(classifierPath))
         var rng = SeededGenerator(seed: 0)
         let reader = MNISTClassifier(random: nil, rng: &rng)
         try reader.load(from: file)
-        let directory = data.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory
+        let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.directory
         let test = try MNIST.load(split: .test, directory: directory), train = try MNIST.load(split: .train, directory: directory)
         return ScoringReference(classifier: reader, test: test, train: train, floorCount: labels.count)
     }

@@ -87,8 +87,8 @@ extension Conditional {
             // Rows are reused only if measured on the same model file, seed, classifier, data and digit count.
             let provenance = [
                 "model": url.relativePath, "modelSHA256": try sha256(of: url),
-                "classifierSHA256": try sha256(of: ShippedFiles.resolve(scoring.classifier)),
-                "data": scoring.data ?? "MNIST", "seed": String(seed), "samples": String(scoring.labels.count),
+                "classifierSHA256": try sha256(of: ShippedFiles.resolve(scoring.classifierPath)),
+                "data": scoring.dataName, "seed": String(seed), "samples": String(scoring.labels.count),
                 "floor": String(format: "%.4f", reference.floor),
             ]
             var map = QualityMap(floor: reference.floor, provenance: provenance)
