@@ -42,6 +42,9 @@ final class CLITests: XCTestCase {
         try assertFails("Conditional", ["generate", "--grid", "--animate", "x.gif"], saying: "--animate goes with --digit D")
         try assertFails("Conditional", ["map", "--steps", "5,x"], saying: "--steps: cannot read '5,x'")
         try assertFails("Conditional", ["train", "--accumulate", "0"], saying: "--accumulate must be in 1...256, got 0")
+        // Fewer images than one optimizer step of 16 x 4 once was a precondition trap in the epoch loop.
+        try assertFails("Conditional", ["train", "--limit", "8", "--batch-size", "16", "--accumulate", "4", "--output", NSTemporaryDirectory() + "too-few"],
+                        saying: "8 training images make no batch of 64")
         try assertFails("Conditional", ["train", "--sample-every=-1"], saying: "--sample-every must be 0 (off) or more, got -1")
         try assertFails("Conditional", ["train", "--data", "/nonexistent-cifar"], saying: "/nonexistent-cifar")
         try assertFails("Conditional", ["generate", "--digit", "3", "--guidance", "nan"], saying: "--guidance must be in 0...20")

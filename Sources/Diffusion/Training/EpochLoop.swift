@@ -15,6 +15,17 @@ public struct TrainingBudget: Sendable {
     }
 }
 
+/// Training was asked to run on fewer images than one batch (e.g. `--limit 8` with a batch of 128): no step
+/// could be taken. (`--limit`, `--batch-size` and `--accumulate` are the user's; this is their error, not a trap.)
+public struct TooFewImagesError: Error, CustomStringConvertible, Equatable {
+    public let images: Int
+    public let batchSize: Int
+    public var description: String {
+        "\(images) training images make no batch of \(batchSize) (--batch-size, times --accumulate where it applies): "
+            + "raise --limit or lower --batch-size"
+    }
+}
+
 /// What one epoch of training did.
 public struct EpochSummary: Sendable, Codable {
     public var epoch: Int
@@ -41,7 +52,7 @@ public func runEpochs(data: MNIST, batchSize: Int, budget: TrainingBudget, seed:
     let count = min(budget.limit ?? data.count, data.count)
     var sampler = BatchSampler(count: count, batchSize: batchSize, shuffle: true, seed: seed, dropLast: true)
     let perEpoch = sampler.batchesPerEpoch
-    precondition(perEpoch > 0, "runEpochs: \(count) images make no batch of \(batchSize)")
+    guard perEpoch > 0 else { throw TooFewImagesError(images: count, batchSize: batchSize) }
     let totalSteps = perEpoch * budget.epochs
     let deadline = budget.minutes.map { Date().addingTimeInterval($0 * 60) }
     var summaries: [EpochSummary] = []
