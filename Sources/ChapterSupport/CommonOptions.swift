@@ -67,3 +67,10 @@ public func writeImage(_ image: GrayImage, _ directory: URL, _ name: String, _ w
     try image.writePNG(to: url)
     report(what, url)
 }
+
+/// Writes a color PNG into `directory` and reports it as `what`.
+public func writeImage(_ image: RGBImage, _ directory: URL, _ name: String, _ what: String) throws {
+    let url = directory.appendingPathComponent(name)
+    try image.writePNG(to: url)
+    report(what, url)
+}

@@ -67,9 +67,8 @@ extension Conditional {
             let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps), label: "sample", itemsPerStep: labels.count)
             let images = try trained.generate(labels: labels, settings: settings, seed: common.seed) { d, _ in bar.update(step: d) }.images
             bar.finish()
-            try ImageGrid.picture(images.clamped(-1, 1), columns: 8, range: -1...1, scale: 2, rowLabels: names)
-                .writePNG(to: out.appendingPathComponent("samples.png"))
-            report("samples, one row per class (w = \(guidance))", out.appendingPathComponent("samples.png"))
+            try writeImage(ImageGrid.picture(images.clamped(-1, 1), columns: 8, range: -1...1, scale: 2, rowLabels: names),
+                           out, "samples.png", "samples, one row per class (w = \(guidance))")
             print("  final loss \(fmt(training.session.recentLoss())), \(training.session.step) steps, \(fmt(seconds, 0)) s")
         }
     }

@@ -79,13 +79,7 @@ final class ColorDataTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data(records(8, labels: [0, 1, 2, 3, 4, 5, 6, 7])).write(to: dir.appendingPathComponent("data_batch_1.bin"))
         let data = try CIFAR10.load(split: .train, directory: dir)
-        var r = DiffusionRecipe()
-        r.model.blockOutChannels = [8, 16]
-        r.model.layersPerBlock = 1
-        r.model.downBlockTypes = [.down, .attnDown]
-        r.model.upBlockTypes = [.attnUp, .up]
-        r.model.normNumGroups = 4
-        r.model.numClassEmbeds = 11
+        var r = TestSupport.tinyRecipe()
         r.model = r.model.fitted(to: data)
         XCTAssertEqual([r.model.inChannels, r.model.outChannels, r.model.sampleSize], [3, 3, 32])
         r.timesteps = 20

@@ -7,17 +7,7 @@ import TensorCore
 /// of another shape or class count is refused with an error that names the file and the difference.
 final class FineTuningTests: XCTestCase {
     func recipe(channels: [Int] = [8, 16], classes: Int? = 11, seed: UInt64) -> DiffusionRecipe {
-        var r = DiffusionRecipe()
-        r.model.blockOutChannels = channels
-        r.model.layersPerBlock = 1
-        r.model.downBlockTypes = [.down, .attnDown]
-        r.model.upBlockTypes = [.attnUp, .up]
-        r.model.normNumGroups = 4
-        r.model.numClassEmbeds = classes
-        r.timesteps = 100
-        r.batchSize = 8
-        r.seed = seed
-        return r
+        TestSupport.tinyRecipe(channels: channels, classes: classes, seed: seed)
     }
 
     func exported(_ recipe: DiffusionRecipe) throws -> URL {

@@ -6,18 +6,10 @@ import TensorCore
 /// gradient of one batch of 8K (up to float rounding), and so does the step taken with it.
 final class GradientAccumulationTests: XCTestCase {
     func recipe(batchSize: Int, accumulate: Int?) -> DiffusionRecipe {
-        var r = DiffusionRecipe()
-        r.model.blockOutChannels = [8, 16]
-        r.model.layersPerBlock = 1
-        r.model.downBlockTypes = [.down, .attnDown]
-        r.model.upBlockTypes = [.attnUp, .up]
-        r.model.normNumGroups = 4
+        var r = TestSupport.tinyRecipe(seed: 3)
         r.model.sampleSize = 8
-        r.model.numClassEmbeds = 11
-        r.timesteps = 100
         r.batchSize = batchSize
         r.accumulate = accumulate
-        r.seed = 3
         return r
     }
 

@@ -7,8 +7,7 @@ import TensorCore
 /// test accuracy is 90.97%), and digits, which it never saw, it cannot sort into the classes of MNIST.
 final class ShippedClassifierTests: XCTestCase {
     func classifier(_ name: String) throws -> MNISTClassifier {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Checkpoints/\(name)")
+        let url = TestSupport.packageRoot.appendingPathComponent("Checkpoints/\(name)")
         var rng = SeededGenerator(seed: 0)
         let c = MNISTClassifier(random: nil, rng: &rng)
         try c.load(from: try SafeTensors.read(contentsOf: url))

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Diffusion
 
 /// Paths and scratch directories shared by the Diffusion tests.
 enum TestSupport {
@@ -9,6 +10,22 @@ enum TestSupport {
 
     /// `Data/MNIST` of this repository.
     static let mnistDirectory = packageRoot.appendingPathComponent("Data/MNIST")
+
+    /// The tests' tiny class-conditional UNet2DModel (channels 8 and 16, one layer per block, attention at the
+    /// lower level, GroupNorm 4; 11 class embeddings: 10 classes and the null class), T = 100, batches of 8.
+    static func tinyRecipe(channels: [Int] = [8, 16], classes: Int? = 11, seed: UInt64 = 0) -> DiffusionRecipe {
+        var r = DiffusionRecipe()
+        r.model.blockOutChannels = channels
+        r.model.layersPerBlock = 1
+        r.model.downBlockTypes = [.down, .attnDown]
+        r.model.upBlockTypes = [.attnUp, .up]
+        r.model.normNumGroups = 4
+        r.model.numClassEmbeds = classes
+        r.timesteps = 100
+        r.batchSize = 8
+        r.seed = seed
+        return r
+    }
 
     /// A new empty directory under the system temporary directory, named `name` at its last component
     /// (so `"MNIST"` selects the built-in MNIST checksums). Removed by the returned cleanup closure.

@@ -9,7 +9,7 @@ import TensorCore
 /// with 3 channels: batches are `[N, 3, 32, 32]`.
 ///
 /// Not shipped (not obtainable offline here). To train on it: download and unpack the binary version, then pass
-/// the directory as `--data cifar-10-batches-bin` (see Chapters/05-FineTuning.md, "Color images").
+/// the directory as `--data cifar-10-batches-bin` (Chapters/04-Conditional.md, the `train` flags).
 public enum CIFAR10 {
     public static let side = 32
     public static let channels = 3
