@@ -71,23 +71,11 @@ enum KernelBenchmarks {
     /// backwardData + backwardWeight (with bias), the same as GFLOPS, then each pass alone in img/s
     /// (scripts/conv_torch_ref.py prints the same rows for PyTorch).
     static func conv(batch: Int = 128, only: String = "") -> [(name: String, value: Double, unit: String)] {
-        // (label, cin, cout, size, kernel, stride, padding)
-        let layers: [(String, Int, Int, Int, Int, Int, Int)] = [
-            ("basic", 1, 32, 28, 5, 1, 2), ("basic", 32, 64, 14, 5, 1, 2), ("basic", 64, 64, 7, 5, 1, 2),
-            ("basic", 64, 64, 14, 5, 1, 2), ("basic", 64, 32, 28, 5, 1, 2), ("basic", 32, 1, 28, 5, 1, 2),
-            ("unet2d", 1, 32, 28, 3, 1, 1), ("unet2d", 32, 32, 28, 3, 1, 1), ("unet2d", 32, 32, 28, 3, 2, 1),
-            ("unet2d", 32, 64, 14, 3, 1, 1), ("unet2d", 64, 64, 14, 3, 1, 1), ("unet2d", 64, 64, 14, 3, 2, 1),
-            ("unet2d", 64, 64, 7, 3, 1, 1), ("unet2d", 128, 64, 7, 3, 1, 1), ("unet2d", 128, 64, 14, 3, 1, 1),
-            ("unet2d", 96, 64, 14, 3, 1, 1), ("unet2d", 96, 32, 28, 3, 1, 1), ("unet2d", 64, 32, 28, 3, 1, 1),
-            ("unet2d", 32, 1, 28, 3, 1, 1), ("unet2d 1x1", 96, 32, 28, 1, 1, 0), ("unet2d 1x1", 128, 64, 14, 1, 1, 0),
-            ("basic", 64, 32, 14, 5, 1, 2), ("ddpm", 64, 64, 28, 3, 1, 1),
-        ]
         var results: [(name: String, value: Double, unit: String)] = []
-        for (label, cin, cout, size, ks, stride, pad) in layers {
-            let layer = "conv \(label) \(cin)->\(cout) \(ks)x\(ks)\(stride > 1 ? " s\(stride)" : "") @\(size)"
+        for (label, g) in Conv2DGeometry.chapterLayers(batch: batch) {
+            let (cin, cout, size, ks) = (g.inChannels, g.outChannels, g.height, g.kernelHeight)
+            let layer = "conv \(label) \(cin)->\(cout) \(ks)x\(ks)\(g.stride > 1 ? " s\(g.stride)" : "") @\(size)"
             if !only.isEmpty && !layer.contains(only) { continue }
-            let g = Conv2DGeometry(batch: batch, inChannels: cin, outChannels: cout, height: size, width: size,
-                                   kernelHeight: ks, kernelWidth: ks, stride: stride, padding: pad)
             let inCount = batch * cin * size * size, outCount = batch * cout * g.outHeight * g.outWidth
             let wCount = cout * cin * ks * ks
             let x = filled(inCount, seed: 4), w = filled(wCount, seed: 5), bias = filled(cout, seed: 6)

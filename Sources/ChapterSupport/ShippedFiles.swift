@@ -7,6 +7,8 @@ public enum ShippedFiles {
 
     /// The conditional diffusion model trained for chapter 4.
     public static let conditionalModel = "Checkpoints/conditional.safetensors"
+    /// The chapter 4 model fine-tuned on Fashion-MNIST in chapter 5.
+    public static let fashionModel = "Checkpoints/fashion.safetensors"
     /// The MNIST classifier used to score generated digits.
     public static let classifier = "Checkpoints/mnist-classifier.safetensors"
     /// The Fashion-MNIST classifier (same architecture), for scoring generated clothing.

@@ -11,8 +11,8 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Diffusion steps T.")
     public var timesteps = 1000
 
-    @Option(help: "Loss on the predicted noise: mse or l1.")
-    public var loss: DiffusionObjective.Loss = .mse
+    @Option(help: "Loss on the predicted noise: mse or l1 (default: the chapter's; chapter 3 mse, chapter 4 l1).")
+    public var loss: DiffusionObjective.Loss?
 
     @Option(help: "Peak learning rate (Adam, warmup then cosine decay).")
     public var lr: Float = 2e-3
@@ -26,8 +26,11 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Passes over the training images.")
     public var epochs: Int?
 
-    @Option(help: "Stop training after this many minutes.")
+    @Option(help: "Minutes of training: a deadline, and alone also a plan (a few steps are timed here and the run takes as many steps as fit, the learning rate decaying over them).")
     public var minutes: Double?
+
+    @Option(help: "Train exactly this many optimizer steps (the learning rate decays over them; the same steps give the same run on any machine).")
+    public var trainSteps: Int?
 
     @Option(help: "EMA decay for the sampling weights (warmed up: min(decay, (1 + n) / (10 + n))).")
     public var emaDecay: Float = 0.999
@@ -57,17 +60,20 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         guard accumulate >= 1 && accumulate <= 256 else { throw ValidationError("--accumulate must be in 1...256, got \(accumulate)") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes)") }
+        if let trainSteps, !(1...10_000_000).contains(trainSteps) { throw ValidationError("--train-steps must be in 1...10000000, got \(trainSteps)") }
+        if trainSteps != nil && (epochs != nil || minutes != nil) { throw ValidationError("give --train-steps, or --epochs and/or --minutes, not both") }
         if resume != nil && initFrom != nil { throw ValidationError("give --resume or --init-from, not both") }
         guard emaDecay >= 0 && emaDecay < 1 else { throw ValidationError("--ema-decay must be in [0, 1), got \(emaDecay)") }
     }
 
     /// The recipe these options describe.
-    public func recipe(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, labelDrop: Float = 0) -> DiffusionRecipe {
+    public func recipe(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, defaultLoss: DiffusionObjective.Loss = .mse,
+                       labelDrop: Float = 0) -> DiffusionRecipe {
         var r = DiffusionRecipe()
         r.model = model
         r.schedule = schedule
         r.timesteps = timesteps
-        r.loss = loss
+        r.loss = loss ?? defaultLoss
         r.learningRate = lr
         r.batchSize = batchSize
         r.accumulate = accumulate > 1 ? accumulate : nil
@@ -79,12 +85,31 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         return r
     }
 
+    /// The deadline of the run: `--minutes` (planned into steps when alone, it also stops a run that turns out
+    /// slower than its timed steps promised), or `defaultMinutes` when no length was asked for.
+    public func deadlineMinutes(default defaultMinutes: Double? = nil) -> Double? {
+        minutes ?? (epochs == nil && trainSteps == nil && resume == nil ? defaultMinutes : nil)
+    }
+
     /// A new run from the flags, or the one in `--resume` (whose recipe wins; `--epochs`/`--minutes` extend it).
-    public func makeTraining(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, labelDrop: Float = 0,
-                             trainCount: Int) throws -> DiffusionTraining {
+    /// How long: `--train-steps`; else `--epochs`; else `--minutes` (or `defaultMinutes`) planned into steps by
+    /// timing a few on this machine; else `defaultEpochs`.
+    public func makeTraining(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, defaultMinutes: Double? = nil,
+                             defaultLoss: DiffusionObjective.Loss = .mse, labelDrop: Float = 0, data: MNIST) throws -> DiffusionTraining {
+        let trainCount = data.count
         let perEpoch = { (r: DiffusionRecipe) in min(r.limit ?? trainCount, trainCount) / r.imagesPerStep }
         guard let resume else {
-            let r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, labelDrop: labelDrop)
+            var r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, defaultLoss: defaultLoss, labelDrop: labelDrop)
+            // A bad --init-from file fails before any step is timed.
+            if let initFrom { _ = try TrainedModel.load(contentsOf: URL(fileURLWithPath: initFrom)) }
+            if let trainSteps {
+                r.steps = trainSteps
+            } else if epochs == nil, let plan = minutes ?? defaultMinutes {
+                let perStep = try DiffusionTraining.secondsPerStep(recipe: r, data: data)
+                r.steps = max(1, Int(plan * 60 / perStep))
+                print("Timing: \(String(format: "%.2f", perStep)) s per step of \(r.imagesPerStep) images here, so \(r.steps!) steps in \(plan) minutes")
+            }
+            if let steps = r.steps { r.warmupSteps = min(r.warmupSteps, max(1, steps / 5)) }
             let training = DiffusionTraining(recipe: r, stepsPerEpoch: perEpoch(r))
             if let initFrom {
                 let warnings = try training.initializeWeights(from: URL(fileURLWithPath: initFrom))

@@ -68,24 +68,15 @@ struct SamplingOptions: ParsableArguments {
         return trained
     }
 
-    /// Samples many digits in batches of at most `batch` with one progress bar, so memory stays flat however
-    /// many are asked for (a guided batch of 250 digits is a forward batch of 500). Batch b starts from seed
-    /// `seed + its first index`: `evaluate` and `export` with the same seed draw the same digits.
+    /// Samples many digits in batches with one progress bar (`TrainedModel.generateInBatches`).
     /// - returns: [labels.count, 1, 28, 28] in [-1, 1]
     func generateInBatches(_ trained: TrainedModel, labels: [Int], settings: SamplingSettings? = nil, batch: Int = 250) throws -> Tensor {
         let settings = settings ?? self.settings()
-        let total = settings.stepCount(timesteps: trained.schedule.steps)
-        let starts = Array(stride(from: 0, to: labels.count, by: batch))
-        let bar = ProgressBar(total: total * starts.count, label: "sample", itemsPerStep: min(batch, labels.count))
+        let batches = (labels.count + batch - 1) / batch
+        let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps) * batches, label: "sample",
+                              itemsPerStep: min(batch, labels.count))
         defer { bar.finish() }
-        var parts: [Tensor] = []
-        for (index, start) in starts.enumerated() {
-            let chunk = Array(labels[start..<min(start + batch, labels.count)])
-            parts.append(try trained.generate(labels: chunk, settings: settings, seed: seed &+ UInt64(start)) { done, _ in
-                bar.update(step: index * total + done)
-            }.images)
-        }
-        return Tensor.concat(parts, axis: 0)
+        return try trained.generateInBatches(labels: labels, settings: settings, seed: seed, batch: batch) { done, _ in bar.update(step: done) }
     }
 
     /// Samples `labels` with a progress bar.

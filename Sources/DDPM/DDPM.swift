@@ -32,7 +32,7 @@ extension DDPM {
             let out = try common.outputDirectory(default: "ddpm")
             let train = try common.loadData(.train), test = try common.loadData(.test)
             let training = try options.makeTraining(model: try unet.config(defaultPreset: .cpu), seed: common.seed, limit: common.limit,
-                                                    defaultEpochs: 3, trainCount: train.count)
+                                                    defaultEpochs: 3, data: train)
             let recipe = training.recipe
             let model = training.session.model
             print("Chapter 3: DDPM, \(recipe.schedule) schedule, T = \(recipe.timesteps), \(model.parameterCount) parameters")
@@ -46,7 +46,7 @@ extension DDPM {
 
             // 2. Train (Algorithm 1), checkpointing as we go.
             let checkpointURL = out.appendingPathComponent("ddpm.safetensors")
-            let budget = TrainingBudget(epochs: options.epochs ?? recipe.epochs, minutes: options.minutes, limit: recipe.limit)
+            let budget = TrainingBudget(epochs: options.epochs ?? recipe.epochs, minutes: options.deadlineMinutes(), limit: recipe.limit)
             let (epochs, seconds) = try timed { try training.run(data: train, budget: budget, checkpointURL: checkpointURL) }
             for e in epochs { print("  epoch \(e.epoch): mean loss \(fmt(e.meanLoss)), \(e.steps) steps, \(fmt(e.imagesPerSecond, 0)) img/s") }
             report("checkpoint", checkpointURL)

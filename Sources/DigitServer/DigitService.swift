@@ -9,12 +9,13 @@ public final class DigitService: Sendable {
     let gate: SamplingGate
     private let queue = DispatchQueue(label: "digit-sampling", qos: .userInitiated)
 
-    /// - maxConcurrent: samplings at once (1: each one uses both cores).
+    /// One sampling runs at a time, on a serial queue: each uses both cores (the kernels split their work), so
+    /// two at once would only share them and both answer later.
     /// - maxWaiting: requests allowed to wait; more are refused with 503.
     /// - maxWait: how long a request may wait for its turn before a 503.
-    public init(model: TrainedModel, maxConcurrent: Int = 1, maxWaiting: Int = 8, maxWait: Duration = .seconds(30)) {
+    public init(model: TrainedModel, maxWaiting: Int = 8, maxWait: Duration = .seconds(30)) {
         self.model = model
-        gate = SamplingGate(maxConcurrent: maxConcurrent, maxWaiting: maxWaiting, maxWait: maxWait)
+        gate = SamplingGate(maxConcurrent: 1, maxWaiting: maxWaiting, maxWait: maxWait)
     }
 
     /// Draws the request's digits: a PNG of one row of digits or of the denoising trajectory, or an animated GIF.

@@ -1,8 +1,8 @@
 import XCTest
 @testable import TensorCore
 
-/// Conv2DKernels against a naive direct convolution (forward) and the naive gradient formulas (backward),
-/// computed in Double. Outputs are pre-filled with NaN to check that every element is overwritten.
+/// Conv2DKernels against the library's reference convolution (ConvReference.swift: the direct sum and its
+/// gradients, summed in Double). Outputs are pre-filled with NaN to check that every element is overwritten.
 final class ConvKernelTests: XCTestCase {
     typealias G = Conv2DGeometry
 
@@ -26,17 +26,6 @@ final class ConvKernelTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1e-4, "\(what) \(g)", file: file, line: line)
     }
 
-    /// Calls `body(n, co, ci, y, x, kh, kw, iy, ix)` for every term of the convolution sum that reads a real
-    /// (not padding) input element.
-    func forEachTerm(_ g: G, _ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
-        for n in 0..<g.batch { for co in 0..<g.outChannels { for y in 0..<g.outHeight { for x in 0..<g.outWidth {
-            for ci in 0..<g.inChannels { for kh in 0..<g.kernelHeight { for kw in 0..<g.kernelWidth {
-                let iy = y * g.stride - g.padding + kh, ix = x * g.stride - g.padding + kw
-                if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width { body(n, co, ci, y, x, kh, kw, iy, ix) }
-            } } }
-        } } } }
-    }
-
     func check(_ g: G, withBias: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
         let (n, ci, co, h, w, kh, kw, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.height, g.width,
                                                  g.kernelHeight, g.kernelWidth, g.outHeight, g.outWidth)
@@ -45,24 +34,11 @@ final class ConvKernelTests: XCTestCase {
         let weight = random(co * ci * kh * kw, seed: seed + 1)
         let bias = random(co, seed: seed + 2)
         let gradOut = random(n * co * oh * ow, seed: seed + 3)
-        func inIdx(_ a: Int, _ c: Int, _ y: Int, _ x: Int) -> Int { ((a * ci + c) * h + y) * w + x }
-        func outIdx(_ a: Int, _ c: Int, _ y: Int, _ x: Int) -> Int { ((a * co + c) * oh + y) * ow + x }
-        func wIdx(_ o: Int, _ c: Int, _ y: Int, _ x: Int) -> Int { ((o * ci + c) * kh + y) * kw + x }
-
-        // Naive references.
-        var refOut = [Double](repeating: 0, count: n * co * oh * ow)
-        if withBias {
-            for a in 0..<n { for c in 0..<co { for y in 0..<oh { for x in 0..<ow { refOut[outIdx(a, c, y, x)] = Double(bias[c]) } } } }
-        }
-        var refGradIn = [Double](repeating: 0, count: input.count)
-        var refGradW = [Double](repeating: 0, count: weight.count)
-        var refGradB = [Double](repeating: 0, count: co)
-        forEachTerm(g) { a, o, c, y, x, ky, kx, iy, ix in
-            refOut[outIdx(a, o, y, x)] += Double(input[inIdx(a, c, iy, ix)]) * Double(weight[wIdx(o, c, ky, kx)])
-            refGradIn[inIdx(a, c, iy, ix)] += Double(gradOut[outIdx(a, o, y, x)]) * Double(weight[wIdx(o, c, ky, kx)])
-            refGradW[wIdx(o, c, ky, kx)] += Double(gradOut[outIdx(a, o, y, x)]) * Double(input[inIdx(a, c, iy, ix)])
-        }
-        for a in 0..<n { for o in 0..<co { for y in 0..<oh { for x in 0..<ow { refGradB[o] += Double(gradOut[outIdx(a, o, y, x)]) } } } }
+        // The reference.
+        let refOut = ConvReference.forward(g, input: input, weight: weight, bias: withBias ? bias : nil).map(Double.init)
+        let refGradIn = ConvReference.backwardData(g, gradOutput: gradOut, weight: weight).map(Double.init)
+        let (rw, rb) = ConvReference.backwardWeight(g, input: input, gradOutput: gradOut)
+        let (refGradW, refGradB) = (rw.map(Double.init), rb.map(Double.init))
 
         var out = [Float](repeating: .nan, count: refOut.count)
         var gradIn = [Float](repeating: .nan, count: input.count)
@@ -99,6 +75,28 @@ final class ConvKernelTests: XCTestCase {
         } else {
             XCTAssertTrue(gradB.allSatisfy { $0.isNaN }, "gradBias must not be touched when nil", file: file, line: line)
         }
+    }
+
+    /// The reference's two forms agree: the direct sum and im2col x matrix product.
+    func testReferenceDirectSumEqualsMatrixProduct() {
+        for g in [G(batch: 2, inChannels: 3, outChannels: 4, height: 7, width: 6, kernelHeight: 3, kernelWidth: 2, stride: 2, padding: 1),
+                  G(batch: 1, inChannels: 2, outChannels: 3, height: 5, width: 5, kernelHeight: 5, kernelWidth: 5, stride: 1, padding: 2)] {
+            let input = random(g.batch * g.inChannels * g.height * g.width, seed: 1)
+            let weight = random(g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth, seed: 2), bias = random(g.outChannels, seed: 3)
+            let direct = ConvReference.forward(g, input: input, weight: weight, bias: bias)
+            let product = ConvReference.forwardAsMatrixProduct(g, input: input, weight: weight, bias: bias)
+            assertClose(product, direct.map(Double.init), "im2col x GEMM", g)
+        }
+        // A hand-checked value: a 3x3 kernel of ones over a 3x3 image of 1...9, padding 1: the centre sums all nine.
+        let g = G(batch: 1, inChannels: 1, outChannels: 1, height: 3, width: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        let out = ConvReference.forward(g, input: (1...9).map(Float.init), weight: [Float](repeating: 1, count: 9), bias: nil)
+        XCTAssertEqual(out, [12, 21, 16, 27, 45, 33, 24, 39, 28])
+    }
+
+    /// Every convolution layer of the chapter models, all three passes, against the reference (batch 2, so
+    /// each core gets a sample; the batch-dependent paths have their own cases below).
+    func testEveryChapterLayerMatchesTheReference() {
+        for (_, g) in G.chapterLayers(batch: 2) { check(g) }
     }
 
     func testStride1Padded() {

@@ -17,6 +17,9 @@ public struct DiffusionRecipe: Codable, Sendable, Equatable {
     /// `batchSize * accumulate` images with the memory of `batchSize`.
     public var accumulate: Int?
     public var epochs = 1
+    /// Train exactly this many optimizer steps instead of whole epochs (the learning-rate schedule then spans
+    /// them): how a time budget becomes a reproducible run (`FineTuning` turns its minutes into steps).
+    public var steps: Int?
     public var emaDecay: Float = 0.999
     /// Classifier-free guidance training: the probability a label is replaced by the null class.
     public var labelDropProbability: Float = 0
@@ -62,7 +65,7 @@ public final class DiffusionTraining {
         let dropout = RandomSource(rng.split())
         let model = UNet2DModel(recipe.model, random: dropout, rng: &rng)
         let lr = LearningRateSchedule(recipe.learningRateShape, base: recipe.learningRate,
-                                      totalSteps: stepsPerEpoch * recipe.epochs, warmupSteps: recipe.warmupSteps, finalFraction: 0.05)
+                                      totalSteps: recipe.steps ?? stepsPerEpoch * recipe.epochs, warmupSteps: recipe.warmupSteps, finalFraction: 0.05)
         session = TrainingSession(model: model, optimizer: Adam(model.parameters, learningRate: recipe.learningRate), schedule: lr,
                                   ema: EMA(model.parameters, maxDecay: recipe.emaDecay), rng: rng.split(), dropout: dropout)
     }
@@ -137,6 +140,8 @@ public final class DiffusionTraining {
     public func run(data: MNIST, budget: TrainingBudget, checkpointURL: URL?, checkpointEvery: Int = 500,
                     sampleLog: TrainingSampleLog? = nil,
                     extraMetadata: @escaping () -> [String: String] = { [:] }) throws -> [EpochSummary] {
+        var budget = budget
+        if let steps = recipe.steps { budget.steps = min(budget.steps ?? steps, steps) }
         let summaries = try runEpochs(data: data, batchSize: recipe.imagesPerStep, budget: budget, seed: recipe.seed,
                                       range: .minusOneToOne, startStep: session.step, label: "train") { images, labels in
             let loss = try self.train(images: images, labels: labels)

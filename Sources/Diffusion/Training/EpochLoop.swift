@@ -1,15 +1,19 @@
 import Foundation
 import TensorCore
 
-/// How long to train: whole epochs, a time budget, or both (whichever ends first).
+/// How long to train: whole epochs or a number of steps, and optionally a time budget (whichever ends first).
 public struct TrainingBudget: Sendable {
     public var epochs: Int
+    /// When given, train this many optimizer steps in all instead of `epochs` (counted from step 0, so a resumed
+    /// run stops at the same place).
+    public var steps: Int?
     public var minutes: Double?
     /// Use only the first `limit` training images (quick experiments, tests).
     public var limit: Int?
 
-    public init(epochs: Int, minutes: Double? = nil, limit: Int? = nil) {
+    public init(epochs: Int, steps: Int? = nil, minutes: Double? = nil, limit: Int? = nil) {
         self.epochs = epochs
+        self.steps = steps
         self.minutes = minutes
         self.limit = limit
     }
@@ -53,25 +57,27 @@ public func runEpochs(data: MNIST, batchSize: Int, budget: TrainingBudget, seed:
     var sampler = BatchSampler(count: count, batchSize: batchSize, shuffle: true, seed: seed, dropLast: true)
     let perEpoch = sampler.batchesPerEpoch
     guard perEpoch > 0 else { throw TooFewImagesError(images: count, batchSize: batchSize) }
-    let totalSteps = perEpoch * budget.epochs
+    let totalSteps = budget.steps ?? perEpoch * budget.epochs
+    let epochs = (totalSteps + perEpoch - 1) / perEpoch
     let deadline = budget.minutes.map { Date().addingTimeInterval($0 * 60) }
     var summaries: [EpochSummary] = []
     var step = startStep
     let progress = ProgressBar(total: totalSteps, label: label, itemsPerStep: batchSize)
     progress.update(step: step)
-    for epoch in 0..<budget.epochs {
+    for epoch in 0..<epochs {
         let batches = sampler.nextEpoch()
         guard step < (epoch + 1) * perEpoch else { continue }   // finished before the resume point
         let started = Date()
         var lossSum: Float = 0, steps = 0
         for (i, indices) in batches.enumerated() where epoch * perEpoch + i >= step {
             if let deadline, Date() >= deadline { break }
+            if step >= totalSteps { break }
             let (images, labels) = data.batch(indices, range: range)
             let loss = try trainStep(images, labels)
             lossSum += loss
             steps += 1
             step += 1
-            progress.update(step: step, metrics: [("loss", String(format: "%.4f", loss)), ("epoch", "\(epoch + 1)/\(budget.epochs)")])
+            progress.update(step: step, metrics: [("loss", String(format: "%.4f", loss)), ("epoch", "\(epoch + 1)/\(epochs)")])
         }
         let seconds = Date().timeIntervalSince(started)
         if steps > 0 {

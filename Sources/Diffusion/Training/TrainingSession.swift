@@ -137,32 +137,3 @@ public final class TrainingSession<Model: Module> {
         return (parts[0], parts[1], parts[2], parts[3])
     }
 }
-
-public enum CheckpointError: Error, CustomStringConvertible {
-    case missingMetadata(source: String, key: String)
-    case wrongModel(source: String, expected: String, found: String)
-    /// Fine-tuning needs the same class embeddings (counts include the null class; 0: unconditional).
-    case classCount(source: String, expected: Int, found: Int)
-
-    public var description: String {
-        switch self {
-        case let .missingMetadata(source, key): "\(source): not a training checkpoint of this project (metadata '\(key)' missing)"
-        case let .wrongModel(source, expected, found): "\(source): holds a \(found) model, this command needs a \(expected)"
-        case let .classCount(source, expected, found):
-            "\(source): has \(found) class embeddings, the model being trained has \(expected); --init-from needs the same classes"
-        }
-    }
-}
-
-extension SafeTensors {
-    /// The tensors whose names start with `prefix`, with the prefix removed.
-    public func subset(prefix: String) -> SafeTensors {
-        var out = SafeTensors()
-        out.source = source
-        out.metadata = metadata
-        for name in names where name.hasPrefix(prefix) {
-            if let entry = self[name] { out.set(String(name.dropFirst(prefix.count)), entry) }
-        }
-        return out
-    }
-}

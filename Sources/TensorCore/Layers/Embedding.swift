@@ -1,4 +1,5 @@
 /// A lookup table: index i -> row i of weight `[count, dim]`. Initialized N(0, 1) as PyTorch's nn.Embedding.
+/// Explained in Chapters/04-Conditional.md, "Conditioning on a class".
 public final class Embedding: Module {
     public let weight: Parameter
     public var isTraining = true

@@ -2,6 +2,7 @@
 /// definition is `groupNormalized` (Layers/Normalization.swift), composed from eight primitives; this op
 /// computes the same function in two passes over the data instead of about twenty, and keeps only the
 /// per-group statistics for backward. Tests check the two agree, values and gradients.
+/// Explained in Chapters/02-UNet2D.md, "GroupNorm".
 ///
 /// Forward, per sample n and group g (the C / G channels of the group, all their positions):
 ///   mean = E[x],  rstd = 1 / sqrt(Var[x] + eps)                    (biased variance, as PyTorch)

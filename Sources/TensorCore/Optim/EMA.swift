@@ -2,6 +2,7 @@
 ///   shadow <- d shadow + (1 - d) theta
 /// On short runs a fixed decay leaves the average dominated by the random initialization, so the decay
 /// warms up: d = min(maxDecay, (1 + step) / (10 + step)).
+/// Explained in Chapters/03-DDPM.md, "An average of the weights (EMA)".
 public final class EMA {
     public let maxDecay: Float
     public private(set) var updates = 0

@@ -2,6 +2,7 @@ import Foundation
 
 /// The learning rate as a function of the step: constant, linear decay, or cosine, each with an optional
 /// linear warmup from 0 over the first `warmupSteps`.
+/// Explained in Chapters/03-DDPM.md, "The model and the recipe".
 public struct LearningRateSchedule: Sendable, Equatable {
     public enum Shape: String, Sendable, CaseIterable, Codable { case constant, linear, cosine }
     public var shape: Shape

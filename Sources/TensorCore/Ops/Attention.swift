@@ -7,6 +7,7 @@
 /// - `scaledDotProductAttention` / `multiHeadAttention`: one fused primitive (Kernels/AttentionKernels.swift)
 ///   that keeps only each row's log-sum-exp and rebuilds the probabilities in backward ("flash attention"
 ///   style), with its gradient rule below. Tests check the two agree, values and gradients.
+/// Explained in Chapters/02-UNet2D.md, "Attention at low resolution".
 
 /// q: `[B, T, d]`, k: `[B, S, d]`, v: `[B, S, dv]` -> `[B, T, dv]`. B may fold batch and heads together.
 public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: Tensor) -> Tensor {

@@ -64,4 +64,24 @@ public struct TrainedModel: @unchecked Sendable {
         return sampleImages(model: model, sampler: sampler, shape: [labels.count, recipe.model.inChannels, size, size],
                             labels: isConditional ? labels : nil, guidance: cfg, rng: &rng, recordEvery: recordEvery, progress: progress)
     }
+
+    /// Samples many images in batches of at most `batch`, so memory stays flat however many are asked for (a
+    /// guided batch of 250 is a forward batch of 500). Batch b starts from seed `seed + its first index`, so a
+    /// count of images is always the same images whatever is done with them (`evaluate`, `export`).
+    /// - progress: (steps done, steps in all) over every batch.
+    /// - returns: `[labels.count, C, H, W]` in about [-1, 1]
+    public func generateInBatches(labels: [Int], settings: SamplingSettings = .defaults, seed: UInt64, batch: Int = 250,
+                                  progress: ((Int, Int) -> Void)? = nil) throws(SamplingError) -> Tensor {
+        precondition(batch >= 1 && !labels.isEmpty, "generateInBatches: batch must be at least 1 and labels not empty")
+        let total = settings.stepCount(timesteps: schedule.steps)
+        let starts = Array(stride(from: 0, to: labels.count, by: batch))
+        var parts: [Tensor] = []
+        for (index, start) in starts.enumerated() {
+            let chunk = Array(labels[start..<min(start + batch, labels.count)])
+            parts.append(try generate(labels: chunk, settings: settings, seed: seed &+ UInt64(start)) { done, _ in
+                progress?(index * total + done, total * starts.count)
+            }.images)
+        }
+        return Tensor.concat(parts, axis: 0)
+    }
 }
