@@ -41,6 +41,8 @@ let package = Package(
             name: "DigitServer",
             dependencies: ["Diffusion", "TensorCore", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "Conditional", dependencies: ["ChapterSupport", "DigitServer"]),
+        // Chapter 5: fine-tuning a trained model on new data (Fashion-MNIST).
+        .executableTarget(name: "FineTuning", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["TensorCore", "Diffusion", "ChapterSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -48,7 +50,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         // Runs the chapter executables with bad input: a clear message and a non-zero exit, never a crash.
-        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional"]),
+        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional", "FineTuning"]),
         .testTarget(
             name: "DigitServerTests",
             dependencies: ["DigitServer", "Diffusion", "TensorCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),

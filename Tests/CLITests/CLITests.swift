@@ -82,9 +82,46 @@ final class CLITests: XCTestCase {
                         saying: "mnist-classifier.safetensors: not a training checkpoint of this project")
     }
 
+    func testFineTuningRejectsBadArguments() throws {
+        try assertFails("FineTuning", ["compare", "--minutes", "0"], saying: "--minutes must be in (0, 1440], got 0.0")
+        try assertFails("FineTuning", ["compare", "--train-steps", "0"], saying: "--train-steps must be in 1...1000000, got 0")
+        try assertFails("FineTuning", ["compare", "--per-class", "1"], saying: "--per-class must be 0 or in 2...2000, got 1")
+        try assertFails("FineTuning", ["compare", "--dataset", "cifar"], saying: "dataset")
+        try assertFails("FineTuning", ["compare", "--data", "/no/such/idx-dir", "--output", NSTemporaryDirectory() + "ft-bad"], saying: "/no/such/idx-dir")
+        try assertFails("FineTuning", ["compare", "--from", "no/such/model.safetensors", "--output", NSTemporaryDirectory() + "ft-bad"],
+                        saying: "no/such/model.safetensors")
+        try assertFails("FineTuning", ["compare", "--from", "Checkpoints/mnist-classifier.safetensors", "--output", NSTemporaryDirectory() + "ft-bad"],
+                        saying: "mnist-classifier.safetensors")
+        try assertFails("FineTuning", ["generate"], saying: "give exactly one of --item ITEM or --grid")
+        try assertFails("FineTuning", ["generate", "--item", "hat"], saying: "--item: 'hat' is not a class number 0-9 or one of T-shirt/top")
+        try assertFails("FineTuning", ["generate", "--grid", "--out", "x.jpg"], saying: "--out must name a .png file")
+        try assertFails("FineTuning", ["generate", "--grid", "--steps", "5000"], saying: "--steps must be in 1...1000")
+    }
+
+    /// The chapter 5 experiment end to end, tiny: two runs of exactly 2 steps, their models, pictures and table.
+    func testFineTuningCompareRunsBothRuns() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ft-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let (status, output) = try run("FineTuning", ["compare", "--train-steps", "2", "--batch-size", "8", "--limit", "16",
+                                                       "--per-class", "0", "--sample-every", "1", "--grid-count", "1", "--output", out.path])
+        XCTAssertEqual(status, 0, output)
+        for name in ["loss.png", "results.md", "results.json", "fine-tuned/model.safetensors", "fine-tuned/samples.png",
+                     "fine-tuned/samples-during-training.png", "from-scratch/model.safetensors", "from-scratch/samples.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name) missing:\n\(output)")
+        }
+        let table = try String(contentsOf: out.appendingPathComponent("results.md"), encoding: .utf8)
+        XCTAssertTrue(table.contains("| fine-tuned | 2 |") && table.contains("| from scratch | 2 |"), table)
+        // The fine-tuned run starts from the shipped model, so it begins far below the random start.
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json"))) as? [[String: Any]]
+        XCTAssertEqual(results?.count, 2)
+        let (tuned, scratch) = (results?[0]["finalLoss"] as? Double ?? .nan, results?[1]["finalLoss"] as? Double ?? .nan)
+        XCTAssertLessThan(tuned, scratch, "fine-tuned \(tuned) vs from scratch \(scratch)")
+    }
+
     func testHelpExplainsEachCommand() throws {
         for (product, args, phrase) in [("Basic", ["--help"], "Chapter 1"), ("UNet2D", ["--help"], "Chapter 2"),
                                         ("DDPM", ["--help"], "Chapter 3"), ("Conditional", ["--help"], "Chapter 4"),
+                                        ("FineTuning", ["--help"], "Chapter 5"), ("FineTuning", ["compare", "--help"], "--train-steps"),
                                         ("Conditional", ["generate", "--help"], "--digit"),
                                         ("Conditional", ["generate", "--help"], "dpm-solver"), ("Conditional", ["map", "--help"], "real-vs-real floor")] {
             let (status, output) = try run(product, args)
