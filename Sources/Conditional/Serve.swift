@@ -12,6 +12,7 @@ extension Conditional {
                 GET /                      the page
                 GET /api/generate?digit=7&sampler=dpm-solver&guidance=0.5&steps=10&seed=1   a PNG (add scale=8 for a bigger one)
                 GET /api/generate?digit=7&animate=1                    an animated GIF of the denoising
+                GET /api/generate?model=fashion&digit=7                a sneaker, from the chapter 5 model (--fashion-checkpoint)
                 GET /api/number?digits=2026                            a strip of digits
                 GET /healthz
                 The model loads once at start; Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
@@ -26,6 +27,9 @@ extension Conditional {
         @Option(help: "Model file (or training checkpoint).")
         var checkpoint = ShippedFiles.conditionalModel
 
+        @Option(help: "The Fashion-MNIST model behind model=fashion and the page's Clothing choice ('none': digits only).")
+        var fashionCheckpoint = ShippedFiles.fashionModel
+
         func validate() throws {
             guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535, got \(port)") }
         }
@@ -37,7 +41,18 @@ extension Conditional {
                 throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
             }
             print("Loaded \(url.relativePath): \(model.model.parameterCount) parameters, T = \(model.schedule.steps)")
-            try await serveDigits(model: model, host: host, port: port)
+            var clothing: TrainedModel?
+            if fashionCheckpoint != "none" {
+                let fashionURL = ShippedFiles.resolve(fashionCheckpoint)
+                let fashion = try TrainedModel.load(contentsOf: fashionURL)
+                guard fashion.isConditional, fashion.classCount == 10 else {
+                    throw CheckpointError.wrongModel(source: fashionURL.relativePath, expected: "class-conditional UNet2DModel with 10 classes",
+                                                     found: fashion.isConditional ? "\(fashion.classCount) classes" : "an unconditional model")
+                }
+                print("Loaded \(fashionURL.relativePath) for model=fashion")
+                clothing = fashion
+            }
+            try await serveDigits(model: model, clothing: clothing, host: host, port: port)
         }
     }
 }

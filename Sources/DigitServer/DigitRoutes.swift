@@ -1,3 +1,4 @@
+import Diffusion
 import Foundation
 import Hummingbird
 
@@ -5,6 +6,7 @@ import Hummingbird
 ///   GET /                                     the web page
 ///   GET /api/generate?digit=7&sampler=dpm-solver&guidance=0.5&steps=10&seed=1[&scale=8][&trajectory=1]   image/png
 ///       [&animate=1]: image/gif, the denoising (x_t and x0hat) one frame per step
+///       [&model=fashion]: a Fashion-MNIST class instead of a digit (digit=7: a sneaker), when the server has it
 ///   GET /api/number?digits=2026&...           image/png, the digits side by side
 ///   GET /healthz                              {"status": "ok", ...}
 /// Anything else: JSON errors (400 bad parameter, 404 unknown path, 405 wrong method, 503 busy).
@@ -16,26 +18,31 @@ public enum DigitRoutes {
         router.add(middleware: JSONErrorMiddleware())
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-                     body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+                     body: .init(byteBuffer: ByteBuffer(string: WebPage.html(clothing: service.clothing != nil))))
         }
         router.get("/healthz") { _, _ in
-            let body = ["status": "ok", "model": "UNet2DModel", "parameters": String(service.model.model.parameterCount)]
+            let body = ["status": "ok", "model": "UNet2DModel", "parameters": String(service.model.model.parameterCount),
+                        "models": service.clothing == nil ? "digits" : "digits,fashion"]
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
         }
         router.get("/api/generate") { request, _ in
-            try await image(service, try DigitRequest(request.uri.queryParameters, number: false, timesteps: service.model.schedule.steps,
-                                                   imageSide: service.model.recipe.model.sampleSize))
+            let query = request.uri.queryParameters
+            let model = try service.model(named: query["model"].map(String.init))
+            return try await image(service, model, try DigitRequest(query, number: false, timesteps: model.schedule.steps,
+                                                                 imageSide: model.recipe.model.sampleSize))
         }
         router.get("/api/number") { request, _ in
-            try await image(service, try DigitRequest(request.uri.queryParameters, number: true, timesteps: service.model.schedule.steps,
-                                                   imageSide: service.model.recipe.model.sampleSize))
+            let query = request.uri.queryParameters
+            if let name = query["model"], name != "digits" { throw APIError(.badRequest, "/api/number draws digits only; 'model=\(name.prefix(40))' is for /api/generate") }
+            return try await image(service, service.model, try DigitRequest(query, number: true, timesteps: service.model.schedule.steps,
+                                                                         imageSide: service.model.recipe.model.sampleSize))
         }
         return router
     }
 
-    static func image(_ service: DigitService, _ request: DigitRequest) async throws -> Response {
-        let (data, type) = try await service.image(for: request)
+    static func image(_ service: DigitService, _ model: TrainedModel, _ request: DigitRequest) async throws -> Response {
+        let (data, type) = try await service.image(for: request, model: model)
         return Response(status: .ok,
                         headers: [.contentType: type, .cacheControl: "no-store", .init("X-Seed")!: String(request.seed)],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 
 /// Runs the digit service until SIGINT or SIGTERM, then shuts down gracefully (requests in flight finish).
-public func serveDigits(model: TrainedModel, host: String, port: Int) async throws {
-    let service = DigitService(model: model)
+public func serveDigits(model: TrainedModel, clothing: TrainedModel? = nil, host: String, port: Int) async throws {
+    let service = DigitService(model: model, clothing: clothing)
     let app = Application(router: DigitRoutes.router(service: service),
                           configuration: .init(address: .hostname(host, port: port), serverName: "diffusion-from-scratch"))
     print("Serving digits on http://\(host):\(port)/  (Ctrl-C to stop)")

@@ -2,10 +2,12 @@ import Diffusion
 import Foundation
 import TensorCore
 
-/// The model behind the API: loaded once at start, sampled behind the gate, on a thread of its own so the
-/// server's event loops never block on the CPU-bound work.
+/// The models behind the API: loaded once at start, sampled behind the gate, on a thread of its own so the
+/// server's event loops never block on the CPU-bound work. `model` draws digits (`model=digits`, the
+/// default); `clothing`, when given, draws Fashion-MNIST's classes (`model=fashion`, chapter 5).
 public final class DigitService: Sendable {
     let model: TrainedModel
+    let clothing: TrainedModel?
     let gate: SamplingGate
     private let queue = DispatchQueue(label: "digit-sampling", qos: .userInitiated)
 
@@ -13,19 +15,30 @@ public final class DigitService: Sendable {
     /// two at once would only share them and both answer later.
     /// - maxWaiting: requests allowed to wait; more are refused with 503.
     /// - maxWait: how long a request may wait for its turn before a 503.
-    public init(model: TrainedModel, maxWaiting: Int = 8, maxWait: Duration = .seconds(30)) {
+    public init(model: TrainedModel, clothing: TrainedModel? = nil, maxWaiting: Int = 8, maxWait: Duration = .seconds(30)) {
         self.model = model
+        self.clothing = clothing
         gate = SamplingGate(maxConcurrent: 1, maxWaiting: maxWaiting, maxWait: maxWait)
     }
 
+    /// The model a request names: `digits` (or no `model` parameter) or `fashion`; anything else is a 400.
+    func model(named name: String?) throws(APIError) -> TrainedModel {
+        switch name ?? "digits" {
+        case "digits": return model
+        case "fashion":
+            guard let clothing else { throw APIError(.badRequest, "'model=fashion': this server was started without the Fashion-MNIST model") }
+            return clothing
+        default: throw APIError(.badRequest, "'model' must be digits or fashion, got '\(name!.prefix(40))'")
+        }
+    }
+
     /// Draws the request's digits: a PNG of one row of digits or of the denoising trajectory, or an animated GIF.
-    func image(for request: DigitRequest) async throws -> (data: Data, contentType: String) {
+    func image(for request: DigitRequest, model: TrainedModel) async throws -> (data: Data, contentType: String) {
         do { try await gate.enter() } catch {
             let reason = error == .queueFull ? "the server is busy (queue full)" : "the server is busy (waited too long)"
             throw APIError(.serviceUnavailable, reason + "; try again shortly", headers: [.retryAfter: "2"])
         }
         defer { Task { await gate.leave() } }
-        let model = self.model
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { try Self.render(model, request) })

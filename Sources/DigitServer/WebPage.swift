@@ -2,9 +2,10 @@ import Diffusion
 
 /// The single page served at `/`: pick a digit (or type a number), set sampler, guidance, steps and seed, and
 /// see the result large and crisp; optionally watch the denoising from noise to digit as an animation (x_t and
-/// x0hat, one frame per step) or as a strip. Its defaults are `SamplingSettings.defaults`.
+/// x0hat, one frame per step) or as a strip. Its defaults are `SamplingSettings.defaults`. With `clothing`, a
+/// Model choice switches the ten buttons to Fashion-MNIST's classes (`model=fashion`, chapter 5).
 enum WebPage {
-    static let html = #"""
+    static func html(clothing: Bool) -> String { #"""
 <!doctype html>
 <html lang="en">
 <head>
@@ -31,9 +32,17 @@ enum WebPage {
 <h1>Draw a digit</h1>
 <p class="sub">A class-conditional diffusion model trained from scratch in Swift on a CPU. Pick a digit; it starts from pure noise.</p>
 
+<div class="row" id="modelRow" \#(clothing ? "" : "hidden")>
+  <label for="model">Model</label>
+  <select id="model">
+    <option value="digits">Digits (MNIST)</option>
+    <option value="fashion">Clothing (Fashion-MNIST)</option>
+  </select>
+</div>
+
 <div class="digits" id="digits"></div>
 
-<div class="row">
+<div class="row" id="numberRow">
   <label for="number">Number</label>
   <input type="text" id="number" placeholder="2026" maxlength="12" inputmode="numeric">
   <button id="drawNumber">Draw number</button>
@@ -71,12 +80,22 @@ enum WebPage {
 
 <script>
 const $ = id => document.getElementById(id);
+const clothes = [\#(Dataset.fashionMNIST.classNames.map { "'\($0)'" }.joined(separator: ", "))];
+function labelButtons() {
+  const fashion = $('model').value === 'fashion';
+  $('digits').querySelectorAll('button').forEach((b, d) => {
+    b.textContent = fashion ? clothes[d] : d;
+    b.style.width = fashion ? 'auto' : '';
+    b.style.fontSize = fashion ? '1rem' : '';
+  });
+  $('numberRow').hidden = fashion;
+}
 for (let d = 0; d <= 9; d++) {
   const b = document.createElement('button');
-  b.textContent = d;
-  b.onclick = () => draw(`/api/generate?digit=${d}`, 1);
+  b.onclick = () => draw(`/api/generate?digit=${d}&model=${$('model').value}`, 1);
   $('digits').appendChild(b);
 }
+$('model').onchange = labelButtons;
 $('guidance').oninput = () => $('guidanceValue').textContent = $('guidance').value;
 $('steps').oninput = () => $('stepsValue').textContent = $('steps').value;
 $('randomSeed').onclick = () => $('seed').value = Math.floor(Math.random() * 1e6);
@@ -88,14 +107,15 @@ $('number').addEventListener('keydown', e => { if (e.key === 'Enter') $('drawNum
 
 // Links like /?digit=7&guidance=0.5&steps=10&seed=1 (or ?number=2026) draw on load, so a result can be shared.
 const params = new URLSearchParams(location.search);
-for (const [key, id] of [['sampler', 'sampler'], ['guidance', 'guidance'], ['steps', 'steps'], ['seed', 'seed']]) {
+for (const [key, id] of [['model', 'model'], ['sampler', 'sampler'], ['guidance', 'guidance'], ['steps', 'steps'], ['seed', 'seed']]) {
   if (params.has(key)) { $(id).value = params.get(key); $(id).dispatchEvent(new Event('input')); }
 }
 if (params.has('animate')) $('animate').checked = params.get('animate') === '1';
 if (params.get('trajectory') === '1') { $('trajectory').checked = true; $('animate').checked = false; }
 $('trajectory').onchange = () => { if ($('trajectory').checked) $('animate').checked = false; };
 $('animate').onchange = () => { if ($('animate').checked) $('trajectory').checked = false; };
-if (params.has('digit')) draw(`/api/generate?digit=${encodeURIComponent(params.get('digit'))}`, 1);
+labelButtons();
+if (params.has('digit')) draw(`/api/generate?digit=${encodeURIComponent(params.get('digit'))}&model=${$('model').value}`, 1);
 else if (params.has('number')) { $('number').value = params.get('number'); $('drawNumber').click(); }
 
 async function draw(path, count) {
@@ -132,4 +152,5 @@ async function draw(path, count) {
 </body>
 </html>
 """#
+    }
 }

@@ -146,4 +146,37 @@ final class DigitRoutesTests: XCTestCase {
             XCTAssertEqual(refused.headers[.retryAfter], "2")
         }
     }
+
+    /// model=fashion draws from the clothing model when the server has one, and is a 400 naming the parameter
+    /// when it has not; /api/number draws digits only. The page offers the choice only with a clothing model.
+    func testTheFashionModelIsChosenByParameter() async throws {
+        let withClothing = Application(router: DigitRoutes.router(service: DigitService(model: Self.model, clothing: Self.model)))
+        try await withClothing.test(.router) { client in
+            try await client.execute(uri: "/api/generate?model=fashion&digit=7&steps=2&seed=1", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertEqual(try GrayImage(pngData: Data(buffer: response.body)).width, 28)
+            }
+            try await client.execute(uri: "/api/generate?model=cats&digit=7", method: .get) { response in
+                XCTAssertEqual(response.status, .badRequest)
+                XCTAssertTrue(String(buffer: response.body).contains("'model' must be digits or fashion, got 'cats'"), String(buffer: response.body))
+            }
+            try await client.execute(uri: "/api/number?model=fashion&digits=12", method: .get) { response in
+                XCTAssertEqual(response.status, .badRequest)
+                XCTAssertTrue(String(buffer: response.body).contains("draws digits only"), String(buffer: response.body))
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                let page = String(buffer: response.body)
+                XCTAssertTrue(page.contains("'Ankle boot'") && page.contains("id=\"modelRow\" >"), "the Model choice is shown")
+            }
+        }
+        try await app().test(.router) { client in
+            try await client.execute(uri: "/api/generate?model=fashion&digit=7&steps=2", method: .get) { response in
+                XCTAssertEqual(response.status, .badRequest)
+                XCTAssertTrue(String(buffer: response.body).contains("started without the Fashion-MNIST model"), String(buffer: response.body))
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                XCTAssertTrue(String(buffer: response.body).contains("id=\"modelRow\" hidden"), "no Model choice without a clothing model")
+            }
+        }
+    }
 }
