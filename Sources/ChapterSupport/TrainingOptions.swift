@@ -100,8 +100,9 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         let perEpoch = { (r: DiffusionRecipe) in min(r.limit ?? trainCount, trainCount) / r.imagesPerStep }
         guard let resume else {
             var r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, defaultLoss: defaultLoss, labelDrop: labelDrop)
-            // A bad --init-from file fails before any step is timed.
-            if let initFrom { _ = try TrainedModel.load(contentsOf: URL(fileURLWithPath: initFrom)) }
+            // Loaded once, before any step is timed: a bad --init-from file fails at once.
+            let initURL = initFrom.map { URL(fileURLWithPath: $0) }
+            let start = try initURL.map { try TrainedModel.load(contentsOf: $0) }
             if let trainSteps {
                 r.steps = trainSteps
             } else if epochs == nil, let plan = minutes ?? defaultMinutes {
@@ -111,8 +112,8 @@ public struct DiffusionTrainingOptions: ParsableArguments {
             }
             if let steps = r.steps { r.warmupSteps = min(r.warmupSteps, max(1, steps / 5)) }
             let training = DiffusionTraining(recipe: r, stepsPerEpoch: perEpoch(r))
-            if let initFrom {
-                let warnings = try training.initializeWeights(from: URL(fileURLWithPath: initFrom))
+            if let initFrom, let start, let initURL {
+                let warnings = try training.initializeWeights(from: start, source: initURL)
                 print("Starting from the weights of \(initFrom)")
                 for w in warnings { print("warning: \(w)") }
             }

@@ -58,10 +58,7 @@ struct SamplingOptions: ParsableArguments {
     /// Loads the model, checking it is a conditional one and that the steps fit its T.
     func load() throws -> TrainedModel {
         let url = ShippedFiles.resolve(checkpoint)
-        let trained = try TrainedModel.load(contentsOf: url)
-        guard trained.isConditional else {
-            throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
-        }
+        let trained = try TrainedModel.loadConditional(contentsOf: url)
         do { try settings().validate(timesteps: trained.schedule.steps) } catch {
             throw ValidationError("--\(error) (\(url.relativePath))")
         }
@@ -70,13 +67,8 @@ struct SamplingOptions: ParsableArguments {
 
     /// Samples many digits in batches with one progress bar (`TrainedModel.generateInBatches`).
     /// - returns: [labels.count, 1, 28, 28] in [-1, 1]
-    func generateInBatches(_ trained: TrainedModel, labels: [Int], settings: SamplingSettings? = nil, batch: Int = 250) throws -> Tensor {
-        let settings = settings ?? self.settings()
-        let batches = (labels.count + batch - 1) / batch
-        let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps) * batches, label: "sample",
-                              itemsPerStep: min(batch, labels.count))
-        defer { bar.finish() }
-        return try trained.generateInBatches(labels: labels, settings: settings, seed: seed, batch: batch) { done, _ in bar.update(step: done) }
+    func generateInBatches(_ trained: TrainedModel, labels: [Int], settings: SamplingSettings? = nil, batch: Int = TrainedModel.sampleBatch) throws -> Tensor {
+        try generateWithProgress(trained, labels: labels, settings: settings ?? self.settings(), seed: seed, batch: batch)
     }
 
     /// Samples `labels` with a progress bar.

@@ -67,10 +67,7 @@ extension Conditional {
 
         func run() throws {
             let url = ShippedFiles.resolve(checkpoint)
-            let trained = try TrainedModel.load(contentsOf: url)
-            guard trained.isConditional else {
-                throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
-            }
+            let trained = try TrainedModel.loadConditional(contentsOf: url)
             let T = trained.schedule.steps
             let kinds = try parsed(samplers, "samplers") { SamplerKind(rawValue: $0) }
             let stepCounts = try parsed(steps, "steps") { Int($0) }.filter { $0 <= T }

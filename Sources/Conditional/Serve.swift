@@ -36,21 +36,13 @@ extension Conditional {
 
         func run() async throws {
             let url = ShippedFiles.resolve(checkpoint)
-            let model = try TrainedModel.load(contentsOf: url)
-            guard model.isConditional else {
-                throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel", found: "unconditional UNet2DModel")
-            }
+            let model = try TrainedModel.loadConditional(contentsOf: url)
             print("Loaded \(url.relativePath): \(model.model.parameterCount) parameters, T = \(model.schedule.steps)")
             var clothing: TrainedModel?
             if fashionCheckpoint != "none" {
                 let fashionURL = ShippedFiles.resolve(fashionCheckpoint)
-                let fashion = try TrainedModel.load(contentsOf: fashionURL)
-                guard fashion.isConditional, fashion.classCount == 10 else {
-                    throw CheckpointError.wrongModel(source: fashionURL.relativePath, expected: "class-conditional UNet2DModel with 10 classes",
-                                                     found: fashion.isConditional ? "\(fashion.classCount) classes" : "an unconditional model")
-                }
+                clothing = try TrainedModel.loadConditional(contentsOf: fashionURL, classes: 10)
                 print("Loaded \(fashionURL.relativePath) for model=fashion")
-                clothing = fashion
             }
             try await serveDigits(model: model, clothing: clothing, host: host, port: port)
         }

@@ -92,11 +92,7 @@ extension FineTuning {
             let train = try MNIST.load(split: .train, directory: directory)
             let names = data == nil ? dataset.classNames : (0...9).map(String.init)
             let startURL = ShippedFiles.resolve(from)
-            let start = try TrainedModel.load(contentsOf: startURL)
-            guard start.isConditional, start.classCount == 10 else {
-                throw CheckpointError.wrongModel(source: startURL.relativePath, expected: "class-conditional UNet2DModel with 10 classes",
-                                                 found: start.isConditional ? "\(start.classCount) classes" : "an unconditional model")
-            }
+            let start = try TrainedModel.loadConditional(contentsOf: startURL, classes: 10)
             guard start.recipe.model.inChannels == train.channels, start.recipe.model.sampleSize == train.rows else {
                 throw ValidationError("\(startURL.relativePath) draws \(start.recipe.model.inChannels)x\(start.recipe.model.sampleSize)x"
                     + "\(start.recipe.model.sampleSize) images; the data has \(train.channels)x\(train.rows)x\(train.cols)")
@@ -121,7 +117,7 @@ extension FineTuning {
             for (name, initFrom) in [("fine-tuned", Optional(startURL)), ("from scratch", nil)] {
                 print("\n\(name): \(initFrom.map { "starting from \($0.relativePath)" } ?? "starting from random weights")")
                 let training = DiffusionTraining(recipe: recipe, stepsPerEpoch: steps)
-                if let initFrom { for w in try training.initializeWeights(from: initFrom) { print("warning: \(w)") } }
+                if initFrom != nil { for w in try training.initializeWeights(from: start, source: startURL) { print("warning: \(w)") } }
                 let runDirectory = out.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-"), isDirectory: true)
                 try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
                 let log = sampleEvery > 0 ? TrainingSampleLog(url: runDirectory.appendingPathComponent("samples-during-training.png"),
@@ -159,11 +155,7 @@ extension FineTuning {
 
         /// Samples `labels` at the default sampler and guidance, with a progress bar.
         func sample(_ trained: TrainedModel, labels: [Int]) throws -> Tensor {
-            let settings = SamplingSettings.defaults
-            let batches = (labels.count + 249) / 250
-            let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps) * batches, label: "sample", itemsPerStep: min(250, labels.count))
-            defer { bar.finish() }
-            return try trained.generateInBatches(labels: labels, settings: settings, seed: seed) { done, _ in bar.update(step: done) }
+            try generateWithProgress(trained, labels: labels, settings: .defaults, seed: seed)
         }
 
         /// The scoring options (the dataset's classifier, `perClass` items per class), or nil when scores are off.

@@ -65,19 +65,12 @@ extension FineTuning {
 
         func run() throws {
             let url = ShippedFiles.resolve(checkpoint)
-            let trained = try TrainedModel.load(contentsOf: url)
-            guard trained.isConditional, trained.classCount == 10 else {
-                throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel with 10 classes",
-                                                 found: trained.isConditional ? "\(trained.classCount) classes" : "an unconditional model")
-            }
+            let trained = try TrainedModel.loadConditional(contentsOf: url, classes: 10)
             let settings = solver.settings(guidance: guidance)
             do { try settings.validate(timesteps: trained.schedule.steps) } catch { throw ValidationError("--\(error) (\(url.relativePath))") }
             let classes = grid ? Array(0...9) : [itemClass!]
             let labels = classes.flatMap { Array(repeating: $0, count: count) }
-            let bar = ProgressBar(total: settings.stepCount(timesteps: trained.schedule.steps) * ((labels.count + 249) / 250),
-                                  label: "sample", itemsPerStep: min(labels.count, 250))
-            let images = try trained.generateInBatches(labels: labels, settings: settings, seed: seed) { done, _ in bar.update(step: done) }
-            bar.finish()
+            let images = try generateWithProgress(trained, labels: labels, settings: settings, seed: seed)
             let names = Dataset.fashionMNIST.classNames
             let picture = ImageGrid.picture(images.clamped(-1, 1), columns: min(count, 16), range: -1...1, scale: scale,
                                             rowLabels: count <= 16 ? classes.map { names[$0] } : nil)

@@ -40,6 +40,24 @@ public struct TrainedModel: @unchecked Sendable {
         return TrainedModel(model: model, recipe: recipe, metadata: file.metadata)
     }
 
+    /// Loads a class-conditional model, as every command that asks for a class needs: a typed error names the
+    /// file when it holds an unconditional model or (with `classes`) another number of classes.
+    public static func loadConditional(contentsOf url: URL, classes: Int? = nil) throws -> TrainedModel {
+        let trained = try load(contentsOf: url)
+        guard trained.isConditional else {
+            throw CheckpointError.wrongModel(source: url.relativePath, expected: classes.map { "class-conditional UNet2DModel with \($0) classes" } ?? "class-conditional UNet2DModel",
+                                             found: classes == nil ? "unconditional UNet2DModel" : "an unconditional model")
+        }
+        if let classes, trained.classCount != classes {
+            throw CheckpointError.wrongModel(source: url.relativePath, expected: "class-conditional UNet2DModel with \(classes) classes",
+                                             found: "\(trained.classCount) classes")
+        }
+        return trained
+    }
+
+    /// The number of images per batch of `generateInBatches` unless told otherwise.
+    public static let sampleBatch = 250
+
     /// Writes the sampling weights of a training run as a model file (EMA weights, diffusers names).
     public static func export(_ training: DiffusionTraining, to url: URL, metadata: [String: String] = [:]) throws {
         let sampling = training.samplingModel()
@@ -70,7 +88,7 @@ public struct TrainedModel: @unchecked Sendable {
     /// count of images is always the same images whatever is done with them (`evaluate`, `export`).
     /// - progress: (steps done, steps in all) over every batch.
     /// - returns: `[labels.count, C, H, W]` in about [-1, 1]
-    public func generateInBatches(labels: [Int], settings: SamplingSettings = .defaults, seed: UInt64, batch: Int = 250,
+    public func generateInBatches(labels: [Int], settings: SamplingSettings = .defaults, seed: UInt64, batch: Int = sampleBatch,
                                   progress: ((Int, Int) -> Void)? = nil) throws(SamplingError) -> Tensor {
         precondition(batch >= 1 && !labels.isEmpty, "generateInBatches: batch must be at least 1 and labels not empty")
         let total = settings.stepCount(timesteps: schedule.steps)

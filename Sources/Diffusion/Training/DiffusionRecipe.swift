@@ -91,7 +91,12 @@ public final class DiffusionTraining {
     ///   T, loss): allowed, but the model then starts by predicting noise for another process.
     @discardableResult
     public func initializeWeights(from url: URL) throws -> [String] {
-        let trained = try TrainedModel.load(contentsOf: url)
+        try initializeWeights(from: try TrainedModel.load(contentsOf: url), source: url)
+    }
+
+    /// `initializeWeights(from:)` with the model already loaded from `url` (named in warnings and errors).
+    @discardableResult
+    public func initializeWeights(from trained: TrainedModel, source url: URL) throws -> [String] {
         var warnings: [String] = []
         let their = trained.recipe
         if their.schedule != recipe.schedule { warnings.append("\(url.displayPath) was trained with the \(their.schedule) schedule, this run uses \(recipe.schedule)") }
