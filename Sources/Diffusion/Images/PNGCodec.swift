@@ -56,7 +56,7 @@ public enum PNGCodec {
     /// Decodes PNG bytes of any color type into `layout` (color is converted to gray, alpha composited on black).
     static func decode(_ data: Data, layout: Layout, source: String) throws(PNGError) -> (width: Int, height: Int, pixels: [UInt8]) {
         let bytes = [UInt8](data)
-        try checkStructure(bytes, source: source)
+        let compressedBytes = try checkStructure(bytes, source: source)
 
         // libpng keeps the input pointer from begin_read until finish_read, so both run inside one scope where
         // the bytes are guaranteed alive (Swift may free an array right after its last visible use).
@@ -70,6 +70,12 @@ public enum PNGCodec {
             guard width > 0, height > 0, width <= maxSide, height <= maxSide, width * height <= maxPixels else {
                 png_image_free(&image)
                 return .failure(PNGError(source: source, reason: .absurdDimensions(width: width, height: height)))
+            }
+            // The pixel buffer is sized from IHDR, so first make sure the IDAT data could hold that many pixels.
+            guard width * height <= maxPixelsPerCompressedByte * compressedBytes else {
+                png_image_free(&image)
+                return .failure(PNGError(source: source, reason: .tooLittleImageData(width: width, height: height,
+                                                                                     compressedBytes: compressedBytes)))
             }
             image.format = layout.format
             var pixels = [UInt8](repeating: 0, count: width * height * layout.channels)
@@ -86,20 +92,27 @@ public enum PNGCodec {
         return try result.get()
     }
 
+    /// The most pixels one byte of IDAT data can stand for: deflate expands at most 1032:1, and the
+    /// decompressed scanlines hold at least 1 bit per pixel. A header announcing more is lying.
+    static let maxPixelsPerCompressedByte = 8 * 1032
+
     /// Checks the signature and walks the chunk list up to IEND, so that a cut-off file is reported as
-    /// truncated instead of with libpng's less direct messages.
-    static func checkStructure(_ bytes: [UInt8], source: String) throws(PNGError) {
+    /// truncated instead of with libpng's less direct messages. Returns the total length of the IDAT chunks.
+    @discardableResult
+    static func checkStructure(_ bytes: [UInt8], source: String) throws(PNGError) -> Int {
         guard bytes.count >= 8, Array(bytes[0..<8]) == signature else {
             throw PNGError(source: source, reason: .notPNG)
         }
         var offset = 8
+        var compressedBytes = 0
         while offset + 8 <= bytes.count {
             let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16
                 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-            let type = bytes[(offset + 4)..<(offset + 8)]
+            let type = Array(bytes[(offset + 4)..<(offset + 8)])
             let next = offset + 12 + length  // length, type, data, CRC
             guard next <= bytes.count else { break }
-            if Array(type) == [0x49, 0x45, 0x4E, 0x44] { return }  // "IEND"
+            if type == [0x49, 0x45, 0x4E, 0x44] { return compressedBytes }  // "IEND"
+            if type == [0x49, 0x44, 0x41, 0x54] { compressedBytes += length }  // "IDAT"
             offset = next
         }
         throw PNGError(source: source, reason: .truncated)

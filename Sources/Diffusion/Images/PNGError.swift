@@ -11,6 +11,8 @@ public struct PNGError: FileError, Equatable, Sendable {
         case truncated
         /// Width or height is zero, or the image is larger than ``PNGCodec/maxPixels``.
         case absurdDimensions(width: Int, height: Int)
+        /// The IDAT chunks hold too few bytes for the image IHDR announces, even at deflate's best ratio.
+        case tooLittleImageData(width: Int, height: Int, compressedBytes: Int)
         /// libpng reported an error; its message is kept.
         case libpng(String)
         /// Writing the file failed.
@@ -33,6 +35,8 @@ public struct PNGError: FileError, Equatable, Sendable {
         case .truncated: return "PNG file is truncated (no IEND chunk before the end of the data)"
         case .absurdDimensions(let width, let height):
             return "PNG dimensions \(width)x\(height) are absurd (limit \(PNGCodec.maxSide) per side, \(PNGCodec.maxPixels) pixels)"
+        case .tooLittleImageData(let width, let height, let compressed):
+            return "PNG header announces \(width)x\(height) pixels but its image data is only \(compressed) bytes, too little for that"
         case .libpng(let message): return "libpng: \(message)"
         case .writeFailed(let message): return "cannot write PNG (\(message))"
         }

@@ -21,6 +21,7 @@ extension SafeTensors {
     /// Checks, before anything is allocated from what the header claims: the header length fits in the data;
     /// the header is a JSON object; every dtype is known; no dimension is negative; every tensor's
     /// `data_offsets` lie inside the data section, span exactly shape x dtype-size bytes and overlap no other.
+    /// Only then are the tensors' bytes copied out, so together they never take more than the data section.
     public static func decode(_ data: Data, source: String = "<memory>") throws(SafeTensorsError) -> SafeTensors {
         func fail(_ reason: SafeTensorsError.Reason) -> SafeTensorsError {
             SafeTensorsError(source: source, reason: reason)
@@ -47,8 +48,9 @@ extension SafeTensors {
         guard let header = json as? [String: Any] else { throw fail(.invalidJSON("the header is not a JSON object")) }
 
         var metadata: [String: String] = [:]
-        var entries: [String: Entry] = [:]
-        var spans: [(name: String, range: Range<Int>)] = []
+        // Validated entries, not yet copied: a header may list many tensors over the same bytes, and copying
+        // each before the overlap check would allocate (tensor count) x (data size).
+        var spans: [(name: String, dtype: DType, shape: [Int], range: Range<Int>)] = []
 
         for (name, value) in header {
             if name == metadataKey {
@@ -88,18 +90,23 @@ extension SafeTensors {
                 throw fail(.sizeMismatch(tensor: name, shape: shape, dtype: dtypeName,
                                          expectedBytes: overflow ? Int.max : expected, actualBytes: end - begin))
             }
-            let slice = Array(bytes[(dataStart + begin)..<(dataStart + end)])
-            // Sizes were checked just above, so the entry always exists.
-            guard let entry = Entry(dtype: dtype, shape: shape, bytes: slice) else {
-                throw fail(.invalidShape(tensor: name, shape: shape))
-            }
-            entries[name] = entry
-            spans.append((name, begin..<end))
+            spans.append((name, dtype, shape, begin..<end))
         }
 
         spans.sort { ($0.range.lowerBound, $0.name) < ($1.range.lowerBound, $1.name) }
         for (previous, next) in zip(spans, spans.dropFirst()) where next.range.lowerBound < previous.range.upperBound {
             throw fail(.overlapping(tensor: next.name, other: previous.name))
+        }
+
+        var entries: [String: Entry] = [:]
+        entries.reserveCapacity(spans.count)
+        for span in spans {
+            let slice = Array(bytes[(dataStart + span.range.lowerBound)..<(dataStart + span.range.upperBound)])
+            // Sizes were checked above, so the entry always exists.
+            guard let entry = Entry(dtype: span.dtype, shape: span.shape, bytes: slice) else {
+                throw fail(.invalidShape(tensor: span.name, shape: span.shape))
+            }
+            entries[span.name] = entry
         }
         return SafeTensors(entries: entries, metadata: metadata, source: source)
     }
