@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already in Hummingbird's graph; named for the service's channel handler (MalformedRequestHandler).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
     ],
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
@@ -39,7 +42,9 @@ let package = Package(
         // The deployed model: a web page and an HTTP API that draw the digit you ask for.
         .target(
             name: "DigitServer",
-            dependencies: ["Diffusion", "TensorCore", .product(name: "Hummingbird", package: "hummingbird")]),
+            dependencies: ["Diffusion", "TensorCore", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras")]),
         .executableTarget(name: "Conditional", dependencies: ["ChapterSupport", "DigitServer"]),
         // Chapter 5: fine-tuning a trained model on new data (Fashion-MNIST).
         .executableTarget(name: "FineTuning", dependencies: ["ChapterSupport"]),
@@ -50,7 +55,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         // Runs the chapter executables with bad input: a clear message and a non-zero exit, never a crash.
-        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional", "FineTuning"]),
+        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional", "FineTuning", "TensorCore"]),
         .testTarget(
             name: "DigitServerTests",
             dependencies: ["DigitServer", "Diffusion", "TensorCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),

@@ -14,6 +14,8 @@ let package = Package(
         // The root package; `name:` keeps `package:` below independent of the clone's directory name.
         .package(name: "DiffusionFromScratch", path: ".."),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
     ],
     targets: [
         .executableTarget(
@@ -38,6 +40,9 @@ let package = Package(
                 .product(name: "TensorCore", package: "DiffusionFromScratch"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]),
     ]
 )

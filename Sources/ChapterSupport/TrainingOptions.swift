@@ -41,6 +41,9 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Fine-tune: start from this model's weights (model file or checkpoint; fresh optimizer, schedule and step count).")
     public var initFrom: String?
 
+    @Option(help: "Write the resumable checkpoint every N optimizer steps (atomically, so a killed run keeps the last one whole), and at the end.")
+    public var checkpointEvery = 500
+
     @Option(help: "Every N optimizer steps, append a row of samples (fixed seed, one per class) to samples-during-training.png; 0: off.")
     public var sampleEvery = 200
 
@@ -56,6 +59,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         guard timesteps >= 10 && timesteps <= 10_000 else { throw ValidationError("--timesteps must be in 10...10000, got \(timesteps)") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard batchSize >= 1 && batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
+        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         guard sampleEvery >= 0 else { throw ValidationError("--sample-every must be 0 (off) or more, got \(sampleEvery)") }
         guard accumulate >= 1 && accumulate <= 256 else { throw ValidationError("--accumulate must be in 1...256, got \(accumulate)") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }

@@ -52,7 +52,8 @@ extension Conditional {
             let previousSeconds = options.resume.flatMap { try? SafeTensors.read(contentsOf: URL(fileURLWithPath: $0)) }
                 .flatMap { Double($0.metadata["train_seconds"] ?? "") } ?? 0
             let log = options.sampleLog(in: out, labels: Array(0...9), columnLabels: nil, seed: common.seed)
-            let epochs = try training.run(data: train, budget: budget, checkpointURL: checkpointURL, sampleLog: log) {
+            let epochs = try training.run(data: train, budget: budget, checkpointURL: checkpointURL, checkpointEvery: options.checkpointEvery,
+                                          sampleLog: log) {
                 ["train_seconds": String(format: "%.0f", previousSeconds + Date().timeIntervalSince(started))]
             }
             let seconds = Date().timeIntervalSince(started)

@@ -19,9 +19,29 @@ struct DigitRequest: Sendable {
     /// over 200 steps would be about 1 GB. Frames x pixels per frame may be at most this (48 MB).
     static let maxAnimationPixels = 48_000_000
 
+    /// The parameters each API route reads; anything else is a 400 rather than silently ignored (a typo such as
+    /// `guidence=2` would otherwise draw at the default guidance and look like the parameter had no effect).
+    static let sharedNames: [String] = ["model", "sampler", "guidance", "steps", "seed", "scale", "trajectory", "animate"]
+    static func parameterNames(number: Bool) -> [String] { [number ? "digits" : "digit"] + sharedNames }
+
+    /// Checks that `query` names only parameters the route reads, each once: `digit=3&digit=5` is ambiguous, so
+    /// a 400 naming the parameter rather than a silent choice of one of them.
+    static func checkNames(_ query: Parameters, number: Bool) throws(APIError) {
+        let allowed = parameterNames(number: number)
+        var seen: Set<Substring> = []
+        for (name, _) in query {
+            guard allowed.contains(String(name)) else {
+                throw APIError(.badRequest, "unknown parameter '\(name.prefix(40))'; \(number ? "/api/number" : "/api/generate") takes "
+                    + allowed.joined(separator: ", "))
+            }
+            guard seen.insert(name).inserted else { throw APIError(.badRequest, "parameter '\(name)' is given more than once; give it once") }
+        }
+    }
+
     /// Parses `?digit=7` (or `digits=2026` when `number` is true) and the shared options; `timesteps` is the
     /// model's T, which bounds the solver steps; `imageSide` its sample size (28 for MNIST).
     init(_ query: Parameters, number: Bool, timesteps: Int, imageSide: Int = 28) throws(APIError) {
+        try Self.checkNames(query, number: number)
         if number {
             guard let text = query["digits"].map(String.init), !text.isEmpty else {
                 throw APIError(.badRequest, "missing parameter 'digits' (e.g. digits=2026)")
@@ -59,8 +79,8 @@ struct DigitRequest: Sendable {
         } else {
             seed = UInt64.random(in: 0...UInt64(UInt32.max))
         }
-        trajectory = ["1", "true", "yes"].contains(query["trajectory"].map(String.init) ?? "")
-        animate = ["1", "true", "yes"].contains(query["animate"].map(String.init) ?? "")
+        trajectory = try Self.flag(query, "trajectory")
+        animate = try Self.flag(query, "animate")
         if animate {
             // frames: one per step and the result; each frame shows x_t and x0hat for every digit.
             let frames = settings.stepCount(timesteps: timesteps) + 1
@@ -71,6 +91,14 @@ struct DigitRequest: Sendable {
                     + "\(pixels / 1_000_000) megapixels; a request may make at most \(Self.maxAnimationPixels / 1_000_000): lower scale, steps or digits")
             }
         }
+    }
+
+    /// A yes/no parameter: absent, 0, false or no is off; 1, true or yes is on; anything else a 400.
+    private static func flag(_ query: Parameters, _ name: String) throws(APIError) -> Bool {
+        guard let text = query[Substring(name)].map(String.init) else { return false }
+        if ["1", "true", "yes"].contains(text) { return true }
+        if ["0", "false", "no"].contains(text) { return false }
+        throw APIError(.badRequest, "'\(name)' must be 1 or 0 (true/false, yes/no), got '\(text.prefix(40))'")
     }
 
     private static func number(_ query: Parameters, _ name: String, default value: Float, range: ClosedRange<Float>,

@@ -9,9 +9,12 @@ import Hummingbird
 ///       [&model=fashion]: a Fashion-MNIST class instead of a digit (digit=7: a sneaker), when the server has it
 ///   GET /api/number?digits=2026&...           image/png, the digits side by side
 ///   GET /healthz                              {"status": "ok", ...}
-/// Anything else: JSON errors (400 bad parameter, 404 unknown path, 405 wrong method, 503 busy).
+/// Anything else: JSON errors (400 bad or unknown parameter, 404 unknown path, 405 wrong method, 413 a body on
+/// these GET routes, 414 a request target over 8 KB, 503 busy).
 public enum DigitRoutes {
     static let paths: Set<String> = ["/", "/api/generate", "/api/number", "/healthz"]
+    /// The longest request target (path and query) read, in bytes: the longest real request is under 200.
+    static let maxTargetBytes = 8192
 
     public static func router(service: DigitService) -> Router<BasicRequestContext> {
         let router = Router()
@@ -28,12 +31,14 @@ public enum DigitRoutes {
         }
         router.get("/api/generate") { request, _ in
             let query = request.uri.queryParameters
+            try DigitRequest.checkNames(query, number: false)
             let model = try service.model(named: query["model"].map(String.init))
             return try await image(service, model, try DigitRequest(query, number: false, timesteps: model.schedule.steps,
                                                                  imageSide: model.recipe.model.sampleSize))
         }
         router.get("/api/number") { request, _ in
             let query = request.uri.queryParameters
+            try DigitRequest.checkNames(query, number: true)
             if let name = query["model"], name != "digits" { throw APIError(.badRequest, "/api/number draws digits only; 'model=\(name.prefix(40))' is for /api/generate") }
             return try await image(service, service.model, try DigitRequest(query, number: true, timesteps: service.model.schedule.steps,
                                                                          imageSide: service.model.recipe.model.sampleSize))
@@ -49,11 +54,19 @@ public enum DigitRoutes {
     }
 }
 
-/// Turns the router's bare 404 into JSON, and a known path with the wrong method into 405 with Allow.
+/// Turns the router's bare 404 into JSON, and a known path with the wrong method into 405 with Allow. Refuses
+/// a request target over `maxTargetBytes` (414) and a request body on the GET routes (413), before routing.
 struct JSONErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let target = request.uri.string.utf8.count
+        guard target <= DigitRoutes.maxTargetBytes else {
+            throw APIError(.uriTooLong, "the request target (path and query) is \(target) bytes; this service reads at most \(DigitRoutes.maxTargetBytes)")
+        }
+        if request.method == .get, DigitRoutes.paths.contains(request.uri.path), let size = Self.announcedBody(request) {
+            throw APIError(.contentTooLarge, "GET \(request.uri.path) takes no request body; this one announces \(size)")
+        }
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
@@ -62,5 +75,14 @@ struct JSONErrorMiddleware: RouterMiddleware {
             }
             throw APIError(.notFound, "no such path: \(request.uri.path.prefix(100)); try /, /api/generate?digit=7, /api/number?digits=2026, /healthz")
         }
+    }
+}
+
+extension JSONErrorMiddleware {
+    /// What the request's headers say of its body, or nil when it has none (no Content-Length, or 0).
+    static func announcedBody(_ request: Request) -> String? {
+        if let length = request.headers[.contentLength], length != "0" { return "\(length.prefix(20)) bytes" }
+        if request.headers[.transferEncoding] != nil { return "a chunked body" }
+        return nil
     }
 }

@@ -142,9 +142,12 @@ public final class DiffusionTraining {
     /// `checkpointEvery` steps and at the end. If the loss becomes NaN or infinite, training stops with
     /// `NonFiniteLossError` and the last checkpoint written before it is left untouched.
     /// With a `sampleLog`, a row of samples is drawn every `sampleLog.every` steps and at the end.
+    /// A save interrupted by a kill leaves the previous checkpoint whole and a temporary file beside it; those
+    /// leftovers are removed when the run starts.
     public func run(data: MNIST, budget: TrainingBudget, checkpointURL: URL?, checkpointEvery: Int = 500,
                     sampleLog: TrainingSampleLog? = nil,
                     extraMetadata: @escaping () -> [String: String] = { [:] }) throws -> [EpochSummary] {
+        if let checkpointURL { AtomicFile.removeLeftovers(of: checkpointURL) }
         var budget = budget
         if let steps = recipe.steps { budget.steps = min(budget.steps ?? steps, steps) }
         let summaries = try runEpochs(data: data, batchSize: recipe.imagesPerStep, budget: budget, seed: recipe.seed,

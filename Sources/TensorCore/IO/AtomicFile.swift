@@ -17,12 +17,13 @@ public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws(AtomicFileError) {
         let destination = url.standardizedFileURL
         let directory = destination.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
+        let temporary = directory.appendingPathComponent(temporaryPrefix(of: destination) + "\(UUID().uuidString).tmp")
         let path = destination.displayPath
 
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else {
-            throw AtomicFileError(path: path, reason: "cannot create a temporary file in \(directory.displayPath) (\(errnoText()))")
+            throw AtomicFileError(path: path, reason: "cannot create a temporary file in \(directory.displayPath) (\(errnoText())); "
+                + "the previous \(destination.lastPathComponent), if any, is left as it was")
         }
         var failure: String?
         data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
@@ -44,8 +45,29 @@ public enum AtomicFile {
         }
         if let failure {
             unlink(temporary.path)
-            throw AtomicFileError(path: path, reason: failure)
+            // Every failure comes before the rename, so the destination was not touched: say so (a full disk
+            // during a checkpoint save leaves the last good checkpoint).
+            throw AtomicFileError(path: path, reason: failure + "; the previous \(destination.lastPathComponent), if any, is left as it was")
         }
+    }
+
+    /// A process killed between creating its temporary file and renaming it (`kill -9`, a power cut) leaves the
+    /// temporary file behind; the destination itself is untouched. Removes such leftovers of `url` (for a
+    /// checkpoint, one per interrupted save, each as large as the checkpoint) and returns what was removed. Call it
+    /// only where no other process is writing `url` at the same moment, e.g. when a training run starts.
+    @discardableResult
+    public static func removeLeftovers(of url: URL) -> [URL] {
+        let destination = url.standardizedFileURL
+        let directory = destination.deletingLastPathComponent()
+        let prefix = temporaryPrefix(of: destination)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".tmp") }.map { directory.appendingPathComponent($0) }
+            .filter { unlink($0.path) == 0 }
+    }
+
+    /// `.NAME.`: the start of every temporary file name `write` uses for `destination` (then a UUID and `.tmp`).
+    private static func temporaryPrefix(of destination: URL) -> String {
+        ".\(destination.lastPathComponent)."
     }
 
     private static func errnoText() -> String {

@@ -74,7 +74,7 @@ public struct SafeTensorsError: FileError, Equatable, Sendable {
         case .wrongDType(let tensor, let dtype, let expected):
             return "tensor \"\(tensor)\" has dtype \(dtype), expected \(expected)"
         case .writeFailed(let message):
-            return "cannot write file (\(message))"
+            return "cannot write file: \(message)"
         }
     }
 }
