@@ -12,9 +12,10 @@ port=${PORT:-8093}
 devtools=${DEVTOOLS_PORT:-9333}
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$browser" ] || { echo "no chromium found: apt-get install -y chromium"; exit 1; }
-[ -x .build/release/Conditional ] || swift build -c release --product Conditional
+server_binary=${CONDITIONAL:-.build/release/Conditional}
+[ -x "$server_binary" ] || swift build -c release --product Conditional
 profile=$(mktemp -d)
-.build/release/Conditional serve --port "$port" > "$profile/server.log" 2>&1 &
+"$server_binary" serve --port "$port" > "$profile/server.log" 2>&1 &
 server=$!
 "$browser" --headless=new --no-sandbox --disable-gpu --user-data-dir="$profile" --remote-debugging-port="$devtools" \
     --window-size=900,1600 about:blank > "$profile/browser.log" 2>&1 &

@@ -71,11 +71,19 @@ struct InvertCommand: ParsableCommand {
         let read = try shippedClassifier().predict(moved.clamped(-1, 1))
         print("  the classifier reads \(zip(read, targets).filter { $0 == $1 }.count) of \(targets.count) re-drawn digits as the class asked for (w = \(guidance))")
         if n >= 3 {
-            // For each target class, across the sources: does the output's ink/slant follow the source's?
-            let source = DigitStyle.of(sources), out = DigitStyle.of(moved)
+            // For each target class, across the sources: does the output's ink/slant follow the source's? The
+            // baseline: the same classes drawn from fresh noise, which knows nothing of the sources.
+            var rng = SeededGenerator(seed: edit.seed &+ 1)
+            bar = progressBar("baseline", total: steps, items: 10 * n)
+            let fresh = try DDIMInversion.generate(trained, noise: Tensor.randomNormal(repeated.shape, using: &rng), labels: targets, steps: steps,
+                                                   guidance: guidance, progress: bar.update)
+            bar.bar.finish()
+            let source = DigitStyle.of(sources), out = DigitStyle.of(moved), base = DigitStyle.of(fresh)
             for (name, value) in [("ink", \DigitStyle.ink), ("slant", \DigitStyle.slant)] as [(String, KeyPath<DigitStyle, Float>)] {
-                let r = (0...9).map { c in DigitStyle.correlation(source.map { $0[keyPath: value] }, (0..<n).map { out[$0 * 10 + c][keyPath: value] }) }
-                print("  \(name): correlation source vs re-drawn across the \(n) sources, mean over classes 0-9 = \(fmt(r.reduce(0, +) / 10, 2))")
+                func r(_ styles: [DigitStyle]) -> String {
+                    fmt((0...9).map { c in DigitStyle.correlation(source.map { $0[keyPath: value] }, (0..<n).map { styles[$0 * 10 + c][keyPath: value] }) }.reduce(0, +) / 10, 2)
+                }
+                print("  \(name): correlation with the source across the \(n) sources, mean over classes 0-9: re-drawn \(r(out)), from fresh noise \(r(base))")
             }
         }
         var tiles: [Tensor] = []
