@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives the digit page's canvas in headless Chromium over the DevTools protocol, with the standard library only
 (a minimal WebSocket client below): draws a digit with mouse strokes and one touch stroke, presses
-"re-draw as 8", "clean up as itself", rubs out part with the eraser and presses "complete", and saves a
+"re-draw as 8", "clean up as itself", rubs out part with the eraser and presses "complete" (as a 3), and saves a
 screenshot after each. Prints what the page said. Used by scripts/check-page.sh.
 
     python3 scripts/check_page.py --url http://127.0.0.1:8093/ --devtools 9333 --out Chapters/images/06-editing
@@ -175,6 +175,7 @@ def main():
     # Rub out the lower right part with the eraser, then complete.
     page.click("eraseTool")
     page.mouse_stroke([to_page(0.1, 0.15), to_page(0.7, 0.15), to_page(0.7, 0.5), to_page(0.1, 0.5), to_page(0.1, 0.85), to_page(0.7, 0.85)])
+    page.js("document.getElementById('completeAs').value = '3'; true")  # complete it as a 3
     page.click("complete")
     status, error = page.wait_for_status("Completed")
     shown = page.js("document.getElementById('editResult').naturalWidth")

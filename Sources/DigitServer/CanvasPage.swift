@@ -1,6 +1,7 @@
 /// The page's canvas (part of `WebPage`): draw a digit with the mouse or a finger (pointer events), then
 /// re-draw it as any class (SDEdit, with a strength slider), clean it up as itself (SDEdit toward the null
-/// class), or rub part of it out with the eraser and let the model complete it (inpainting). Before sending,
+/// class), or rub part of it out with the eraser and let the model complete it (inpainting, as any digit or
+/// as the one chosen). Before sending,
 /// the strokes are framed as MNIST frames its digits (bounding box scaled into 20x20, centre of mass at the
 /// centre of 28x28) and sent as 784 bytes (plus 784 of mask) to `POST /api/edit` (`CanvasRoutes`).
 enum CanvasPage {
@@ -25,6 +26,8 @@ enum CanvasPage {
     <div class="row">
       <button id="cleanUp">Clean up as itself</button>
       <button id="complete">Complete the erased part</button>
+      <label for="completeAs">as</label>
+      <select id="completeAs"><option value="">any digit</option></select>
     </div>
     <div class="row">
       <label for="resample">Resampling u</label>
@@ -92,7 +95,8 @@ enum CanvasPage {
     $('targets').appendChild(b);
   }
   $('cleanUp').onclick = () => edit('clean', `&strength=${$('strength').value}`);
-  $('complete').onclick = () => edit('inpaint', `&resample=${$('resample').value}`);
+  for (let d = 0; d <= 9; d++) $('completeAs').add(new Option(String(d), String(d)));
+  $('complete').onclick = () => edit('inpaint', `&resample=${$('resample').value}` + ($('completeAs').value ? `&digit=${$('completeAs').value}` : ''));
 
   // MNIST's framing: the box of the ink (and of the erased area) as a square, scaled to 20x20, its centre of
   // mass moved to the centre of 28x28. Returns 784 ink values in [0, 1] and 784 erased flags, or null if empty.
@@ -119,8 +123,10 @@ enum CanvasPage {
       return out;
     };
     const inkBox = box(inkAt, 0), erasedBox = box(erasedAt, 0);
+    // Centred by the ink's centre of mass, as MNIST; with an erased part, by the box (the missing ink would
+    // otherwise pull the drawing off centre and push the erased part against the edge).
     let mass = 0, mx = 0, my = 0;
-    inkBox.forEach((v, i) => { mass += v; mx += v * (i % 20); my += v * Math.floor(i / 20); });
+    if (!erasedBox.some(v => v >= 0.5)) inkBox.forEach((v, i) => { mass += v; mx += v * (i % 20); my += v * Math.floor(i / 20); });
     const dx = mass ? Math.min(8, Math.max(0, Math.round(13.5 - mx / mass))) : 4;
     const dy = mass ? Math.min(8, Math.max(0, Math.round(13.5 - my / mass))) : 4;
     const place = src => { const out = new Float32Array(784); src.forEach((v, i) => { out[(Math.floor(i / 20) + dy) * 28 + (i % 20) + dx] = v; }); return out; };

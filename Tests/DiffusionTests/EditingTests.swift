@@ -62,9 +62,6 @@ final class EditingTests: XCTestCase {
         let back = try DDIMInversion.generate(trained, noise: noise, labels: labels, steps: 50)
         let error = meanAbs(back.clamped(-1, 1), digits)
         XCTAssertLessThan(error, 0.05, "round-trip error")
-        // The found noise looks like noise (unit variance), not like the digit.
-        let variance = noise.scalars.map { $0 * $0 }.reduce(0, +) / Float(noise.count)
-        XCTAssertEqual(variance, 1, accuracy: 0.35)
         var rng = SeededGenerator(seed: 9)
         let other = try DDIMInversion.generate(trained, noise: Tensor.randomNormal(digits.shape, using: &rng), labels: labels, steps: 50)
         XCTAssertGreaterThan(meanAbs(other.clamped(-1, 1), digits), 4 * error, "a fresh sample of the class is much further away")
