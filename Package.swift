@@ -48,6 +48,8 @@ let package = Package(
         .executableTarget(name: "Conditional", dependencies: ["ChapterSupport", "DigitServer"]),
         // Chapter 5: fine-tuning a trained model on new data (Fashion-MNIST).
         .executableTarget(name: "FineTuning", dependencies: ["ChapterSupport"]),
+        // Chapter 6: guidance and editing (SDEdit, DDIM inversion, inpainting) of the trained model.
+        .executableTarget(name: "Guidance", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["TensorCore", "Diffusion", "ChapterSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -55,7 +57,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         // Runs the chapter executables with bad input: a clear message and a non-zero exit, never a crash.
-        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional", "FineTuning", "TensorCore"]),
+        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional", "FineTuning", "Guidance", "TensorCore"]),
         .testTarget(
             name: "DigitServerTests",
             dependencies: ["DigitServer", "Diffusion", "TensorCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),

@@ -13,6 +13,7 @@ extension Conditional {
                   Conditional generate --digit 7
                   Conditional generate --digit 3 --count 16 --guidance 4 --out threes.png
                   Conditional generate --number 2026 --out year.png
+                  Conditional generate --equation "12+30" --out sum.png   (draws 12+30=42)
                   Conditional generate --sweep --out sweep.png     (rows 0-9, columns w = 0, 0.5, 2, 4)
                   Conditional generate --grid --count 8            (rows 0-9, 8 samples each)
                   Conditional generate --digit 5 --trajectory      (the denoising, step by step)
@@ -26,6 +27,9 @@ extension Conditional {
 
         @Option(help: "A number to draw as a strip of digits, e.g. 2026 (at most 32 digits).")
         var number: String?
+
+        @Option(help: "An equation of whole numbers and + - * /, e.g. \"12+30\": drawn with its answer (12+30=42), at most \(Equation.maxLength) characters.")
+        var equation: String?
 
         @Flag(help: "A grid: rows are the digits 0-9, columns guidance w = 0, 0.5, 2, 4.")
         var sweep = false
@@ -49,8 +53,11 @@ extension Conditional {
         var scale = 8
 
         func validate() throws {
-            let modes = [digit != nil, number != nil, sweep, grid].filter { $0 }.count
-            guard modes == 1 else { throw ValidationError("give exactly one of --digit D, --number N, --sweep or --grid") }
+            let modes = [digit != nil, number != nil, equation != nil, sweep, grid].filter { $0 }.count
+            guard modes == 1 else { throw ValidationError("give exactly one of --digit D, --number N, --equation E, --sweep or --grid") }
+            if let equation {
+                do { _ = try Equation(equation) } catch { throw ValidationError("--equation '\(equation.prefix(40))': \(error)") }
+            }
             if let digit, !(0...9).contains(digit) { throw ValidationError("--digit must be 0-9, got \(digit)") }
             if let number {
                 guard !number.isEmpty, number.count <= 32, number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
@@ -84,6 +91,10 @@ extension Conditional {
                 let images = try sampling.generate(trained, labels: labels).images
                 image = ImageGrid.make(images.clamped(-1, 1), columns: count, range: -1...1, scale: 2, rowLabels: (0...9).map(String.init))
                 what = "\(count) samples of each digit"
+            } else if let equation, let sum = try? Equation(equation) {
+                let images = try sampling.generate(trained, labels: sum.digits).images
+                image = EquationPicture.make(sum, digits: images, scale: scale)
+                what = "the equation \(sum.text)"
             } else if let number {
                 let labels = number.compactMap { $0.wholeNumberValue }
                 let images = try sampling.generate(trained, labels: labels).images

@@ -8,6 +8,7 @@ import Hummingbird
 ///       [&animate=1]: image/gif, the denoising (x_t and x0hat) one frame per step
 ///       [&model=fashion]: a Fashion-MNIST class instead of a digit (digit=7: a sneaker), when the server has it
 ///   GET /api/number?digits=2026&...           image/png, the digits side by side
+///   POST /api/edit?mode=sdedit&digit=3&...    image/png, the page's canvas re-drawn (CanvasRoutes.swift)
 ///   GET /healthz                              {"status": "ok", ...}
 /// Anything else: JSON errors (400 bad or unknown parameter, 404 unknown path, 405 wrong method, 413 a body on
 /// these GET routes, 414 a request target over 8 KB, 503 busy).
@@ -43,6 +44,7 @@ public enum DigitRoutes {
             return try await image(service, service.model, try DigitRequest(query, number: true, timesteps: service.model.schedule.steps,
                                                                          imageSide: service.model.recipe.model.sampleSize))
         }
+        CanvasRoutes.add(to: router, service: service)
         return router
     }
 

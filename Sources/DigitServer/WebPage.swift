@@ -3,7 +3,8 @@ import Diffusion
 /// The single page served at `/`: pick a digit (or type a number), set sampler, guidance, steps and seed, and
 /// see the result large and crisp; optionally watch the denoising from noise to digit as an animation (x_t and
 /// x0hat, one frame per step) or as a strip. Its defaults are `SamplingSettings.defaults`. With `clothing`, a
-/// Model choice switches the ten buttons to Fashion-MNIST's classes (`model=fashion`, chapter 5).
+/// Model choice switches the ten buttons to Fashion-MNIST's classes (`model=fashion`, chapter 5). Below, the
+/// canvas (`CanvasPage`): draw a digit and have it re-drawn, cleaned up or completed.
 enum WebPage {
     static func html(clothing: Bool) -> String { #"""
 <!doctype html>
@@ -77,6 +78,8 @@ enum WebPage {
   <div id="error"></div>
   <img id="image" alt="" hidden>
 </div>
+
+\#(CanvasPage.html)
 
 <script>
 const $ = id => document.getElementById(id);

@@ -49,7 +49,7 @@ final class CLITests: XCTestCase {
         try assertFails("Conditional", ["train", "--data", "/nonexistent-cifar"], saying: "/nonexistent-cifar")
         try assertFails("Conditional", ["generate", "--digit", "3", "--guidance", "nan"], saying: "--guidance must be in 0...20")
         try assertFails("Conditional", ["generate", "--number", "20x6"], saying: "--number must be 1 to 32 digits")
-        try assertFails("Conditional", ["generate"], saying: "give exactly one of --digit D, --number N, --sweep or --grid")
+        try assertFails("Conditional", ["generate"], saying: "give exactly one of --digit D, --number N, --equation E, --sweep or --grid")
         try assertFails("Conditional", ["generate", "--digit", "3", "--out", "x.jpg"], saying: "--out must name a .png file")
         try assertFails("Conditional", ["generate", "--digit", "3", "--checkpoint", "no/such/file.safetensors"],
                         saying: "no/such/file.safetensors")
@@ -118,10 +118,39 @@ final class CLITests: XCTestCase {
         XCTAssertLessThan(tuned, scratch, "fine-tuned \(tuned) vs from scratch \(scratch)")
     }
 
+    func testEditingCommandsRejectBadInput() throws {
+        try assertFails("Guidance", ["sdedit", "--strengths", "0.5,1.5"], saying: "--strengths must each be in (0, 1] (0: no change, 1: from pure noise), got 1.5")
+        try assertFails("Guidance", ["sdedit", "--strengths", "0"], saying: "--strengths must each be in (0, 1]")
+        try assertFails("Guidance", ["sdedit", "--strengths", "half"], saying: "--strengths: cannot read 'half'")
+        try assertFails("Guidance", ["sdedit", "--classes", "3,12"], saying: "--classes must be digits 0-9, got 12")
+        try assertFails("Guidance", ["sdedit", "--index", "10000"], saying: "--index must be test-set indices in 0...9999, got 10000")
+        try assertFails("Guidance", ["sdedit", "--image", "drawing.jpg"], saying: "--image must name a .png file")
+        try assertFails("Guidance", ["sdedit", "--image", "no/such/drawing.png"], saying: "no/such/drawing.png")
+        let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID().uuidString).png")
+        try Data("not a picture".utf8).write(to: corrupt)
+        defer { try? FileManager.default.removeItem(at: corrupt) }
+        try assertFails("Guidance", ["sdedit", "--image", corrupt.path], saying: corrupt.lastPathComponent)
+        try assertFails("Guidance", ["invert", "--steps", "0"], saying: "--steps must be in 1...1000, got 0")
+        try assertFails("Guidance", ["invert", "--label", "11"], saying: "--label must be 0-9, got 11")
+        try assertFails("Guidance", ["inpaint", "--resample", "0"], saying: "--resample must be in 1...20, got 0")
+        try assertFails("Guidance", ["inpaint", "--eta", "2"], saying: "--eta must be in 0...1, got 2.0")
+        try assertFails("Guidance", ["inpaint", "--mask", "m.png"], saying: "--mask goes with --image")
+        try assertFails("Guidance", ["inpaint", "--erase", "middle"], saying: "erase")
+        // A mask of another size than the picture: both files named, with their sizes.
+        try assertFails("Guidance", ["inpaint", "--image", "Chapters/images/01-basic/samples-5steps.png", "--mask", "Chapters/images/04-conditional/sweep.png"],
+                        saying: "--mask Chapters/images/04-conditional/sweep.png is 353x871 but --image Chapters/images/01-basic/samples-5steps.png is 466x466")
+        try assertFails("Conditional", ["generate", "--equation", "1/0"], saying: "--equation '1/0': division by zero")
+        try assertFails("Conditional", ["generate", "--equation", "2^8"], saying: "--equation '2^8': '^' is not allowed; use whole numbers and + - * /")
+        try assertFails("Conditional", ["generate", "--equation", "1+2+3+4+5+6+7+8+9+10+11+12"], saying: "--equation '1+2+3+4+5+6+7+8+9+10+11+12': the equation has 26 characters; at most 24")
+        try assertFails("Conditional", ["generate", "--equation", "1/3"], saying: "does not end within 3 decimal places")
+    }
+
     func testHelpExplainsEachCommand() throws {
         for (product, args, phrase) in [("Basic", ["--help"], "Chapter 1"), ("UNet2D", ["--help"], "Chapter 2"),
                                         ("DDPM", ["--help"], "Chapter 3"), ("Conditional", ["--help"], "Chapter 4"),
-                                        ("FineTuning", ["--help"], "Chapter 5"), ("FineTuning", ["compare", "--help"], "--train-steps"),
+                                        ("FineTuning", ["--help"], "Chapter 5"), ("Guidance", ["--help"], "Chapter 6"),
+                                        ("Guidance", ["sdedit", "--help"], "--strengths"), ("Guidance", ["invert", "--help"], "DDIM"),
+                                        ("Guidance", ["inpaint", "--help"], "--resample"), ("Conditional", ["generate", "--help"], "--equation"), ("FineTuning", ["compare", "--help"], "--train-steps"),
                                         ("Conditional", ["generate", "--help"], "--digit"),
                                         ("Conditional", ["generate", "--help"], "dpm-solver"), ("Conditional", ["map", "--help"], "real-vs-real floor")] {
             let (status, output) = try run(product, args)
