@@ -43,6 +43,8 @@ let package = Package(
         .executableTarget(name: "Conditional", dependencies: ["ChapterSupport", "DigitServer"]),
         // Chapter 5: fine-tuning a trained model on new data (Fashion-MNIST).
         .executableTarget(name: "FineTuning", dependencies: ["ChapterSupport"]),
+        // Chapter 6: steering a trained model with a loss on x0hat or with a classifier.
+        .executableTarget(name: "Guidance", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["TensorCore", "Diffusion", "ChapterSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -50,7 +52,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         // Runs the chapter executables with bad input: a clear message and a non-zero exit, never a crash.
-        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional", "FineTuning"]),
+        .testTarget(name: "CLITests", dependencies: ["Basic", "UNet2D", "DDPM", "Conditional", "FineTuning", "Guidance"]),
         .testTarget(
             name: "DigitServerTests",
             dependencies: ["DigitServer", "Diffusion", "TensorCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),
