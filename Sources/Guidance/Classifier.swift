@@ -16,7 +16,7 @@ struct ClassifierGuidanceOptions: ParsableArguments {
     var cleanScale: Float = 2
 
     @Option(help: "Gradient scale s of the noise-aware classifier.")
-    var noisyScale: Float = 4
+    var noisyScale: Float = 16
 
     func validate() throws {
         try checkScale(cleanScale, flag: "clean-scale")

@@ -13,7 +13,7 @@ extension Guidance {
                 scores: class accuracy by the shipped classifier, FID on its features beside the real-vs-real floor, and \
                 seconds per digit. Classifier guidance costs one network pass per step plus the classifier's forward and \
                 backward; classifier-free guidance two network passes. So each classifier-guided way is also run at the \
-                step count whose time per digit matches classifier-free guidance's (timed on this machine first). Also \
+                step count whose time per digit matches classifier-free guidance's (from the rows' measured times). Also \
                 scored by the noise-aware classifier at t = 0, a second reader: the clean-guided digits were steered by \
                 the very classifier that scores them. Writes compare.png (one of each digit per way), results.md, results.json.
                 """)
@@ -52,34 +52,21 @@ extension Guidance {
             let cfg: Way = ("classifier-free w=\(guidance)", .classes, guidance, guidance, none)
             let guided: [Way] = [("clean classifier on x0hat", .unconditional, 0, classifiers.cleanScale, { clean($0) }),
                                  ("noise-aware classifier", .unconditional, 0, classifiers.noisyScale, { noisy($0) })]
+            // Every way at the same steps first; then classifier guidance again at the steps that CFG's measured time
+            // per digit buys it (its cost per step, from its own row, against CFG's).
             var ways: [(Way, Int)] = [(("unconditional, unguided", .unconditional, 0, 0, none), base.steps)]
             ways += guided.map { ($0, base.steps) }
-            if matchTime {
-                // Time two steps of each way on one batch, and give classifier guidance the steps CFG's time buys.
-                let probe = Array(labels.prefix(TrainedModel.sampleBatch))
-                var timing = base
-                timing.steps = 2
-                func perStep(_ way: Way) throws -> Double {
-                    var s = timing
-                    s.guidance = way.w
-                    return try timed { try trained.generateGuided(classes: probe, conditioning: way.conditioning, settings: s, seed: 0,
-                                                                  makeGuide: way.guide) }.1 / 2
-                }
-                let cfgStep = try perStep(cfg)
-                for way in guided {
-                    let steps = max(1, min(trained.schedule.steps, Int((Double(base.steps) * cfgStep / (try perStep(way))).rounded())))
-                    print("  \(way.name): \(steps) steps take the time of classifier-free guidance's \(base.steps)")
-                    ways.append(((way.name + ", matched time", way.conditioning, way.w, way.s, way.guide), steps))
-                }
-            }
             ways.append((cfg, base.steps))
             var rows: [Row] = [], firsts: [Tensor] = []
-            for (way, steps) in ways {
+            var index = 0
+            while index < ways.count {
+                let (way, steps) = ways[index]
+                index += 1
                 var settings = base
                 settings.steps = steps
                 settings.guidance = way.w
                 let (images, seconds) = try options.generate(trained, classes: labels, conditioning: way.conditioning, settings: settings,
-                                                             label: "\(rows.count + 1)/\(ways.count)", makeGuide: way.guide)
+                                                             label: "\(index)/\(ways.count)", makeGuide: way.guide)
                 let report = EvaluationReport.score(images: images, labels: labels, reference: reference, guidance: way.s,
                                                     sampler: settings.sampler.rawValue, steps: steps, seconds: seconds)
                 let second = zip(secondReader.predict(images, timesteps: Array(repeating: 0, count: labels.count)), labels).filter { $0 == $1 }.count
@@ -87,6 +74,14 @@ extension Guidance {
                                 secondAccuracy: Double(second) / Double(labels.count)))
                 print(Self.table(rows.suffix(1), header: rows.count == 1))
                 firsts.append(Tensor.concat((0...9).map { c in images.narrow(axis: 0, start: labels.firstIndex(of: c)!, length: 1) }, axis: 0))
+                if matchTime && index == 2 + guided.count {
+                    let cfgTime = rows[index - 1].secondsPerDigit
+                    for (k, g) in guided.enumerated() {
+                        let matched = max(1, min(trained.schedule.steps, Int((Double(base.steps) * cfgTime / rows[1 + k].secondsPerDigit).rounded())))
+                        print("  \(g.name): \(matched) steps take classifier-free guidance's time for \(base.steps)")
+                        ways.append(((g.name + ", matched time", g.conditioning, g.w, g.s, g.guide), matched))
+                    }
+                }
             }
             let text = "\(labels.count) digits per way (\(scoring.perClass) per class), \(base.sampler.rawValue), seed \(options.seed); " +
                 String(format: "real-vs-real FID floor %.2f\n\n", reference.floor) + Self.table(rows[...], header: true)

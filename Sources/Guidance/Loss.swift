@@ -9,7 +9,7 @@ extension Guidance {
         static let configuration = CommandConfiguration(
             abstract: "Guidance by a loss on x0hat: a target amount of ink, or where the digit's mass sits.",
             discussion: """
-                At every step x_t moves down the loss's gradient, x_t <- x_t - s grad L(x0hat(x_t)), taken two ways: with \
+                At every step x_t moves down the loss's gradient, x_t <- x_t - s alphabar_t grad L(x0hat(x_t)), taken two ways: with \
                 eps held fixed (x0hat, cheap) and through the U-Net (exact). Draws the same starting noise three times \
                 (no guidance, x0hat, unet), one row each, and prints what each cost and what the loss measures. Examples:
                   Guidance loss --loss ink --target 0.3
@@ -29,7 +29,7 @@ extension Guidance {
         @Option(help: "Target centre of ink X,Y in pixels from the top left (0...27) for --loss centroid.")
         var at = "8,8"
 
-        @Option(help: "Guidance scale s (default: 40 for ink, 300 for centroid).")
+        @Option(help: "Guidance scale s (default: 1000 for ink, 400 for centroid).")
         var scale: Float?
 
         @Option(help: "Draw this digit with the conditional model (classifier-free guidance --guidance); default: the unconditional model.")
@@ -63,7 +63,7 @@ extension Guidance {
         func run() throws {
             let trained = try options.load()
             let out = try options.directory()
-            let s = scale ?? (loss == .ink ? 40 : 300)
+            let s = scale ?? (loss == .ink ? 1000 : 400)
             let classes = Array(repeating: digit ?? 0, count: count)
             let conditioning: TrainedModel.Conditioning = digit == nil ? .unconditional : .classes
             let settings = options.settings(guidance: digit == nil ? 0 : guidance)

@@ -69,8 +69,13 @@ public enum GuidanceLoss: Sendable, Equatable {
 }
 
 /// Guidance by a loss (the HF diffusion course, Unit 2, "Guidance"): at each step, compute x0hat, a loss on it,
-/// and move x_t down the loss's gradient before the sampler steps:
-///   x_t <- x_t - s grad_{x_t} L(x0hat(x_t))
+/// and move x_t down the loss's gradient before the sampler steps. The course moves x_t by s grad_{x_t} L; here
+/// the step is weighted by alphabar_t,
+///   x_t <- x_t - s alphabar_t grad_{x_t} L(x0hat(x_t))
+/// so that with eps held fixed x0hat moves by exactly -s grad_{x0hat} L at every t (grad_{x_t} L is
+/// grad_{x0hat} L / sqrt(alphabar_t), and moving x_t by d moves x0hat by d / sqrt(alphabar_t)). Unweighted, the
+/// move of x0hat carries 1 / alphabar_t, about 25,000 at t = 999 of the linear schedule: a scale small enough for
+/// the first step does nothing at the last (Chapters/06-Guidance.md shows the unweighted update failing).
 /// The sampler then steps from the moved x_t with the eps predicted at the old one (as the course does).
 /// Two ways to take the gradient:
 /// - `.x0hat` (cheap): eps held fixed, so grad_{x_t} L = grad_{x0hat} L / sqrt(alphabar_t); one forward pass of the
@@ -103,7 +108,7 @@ public struct LossGuidance: SamplingGuide, Sendable {
 
     public func guide(x: Tensor, t: Int, schedule: NoiseSchedule, predictNoise: (Tensor) -> Tensor) -> (x: Tensor, eps: Tensor) {
         let (grad, eps) = gradient(x: x, t: t, schedule: schedule, predictNoise: predictNoise)
-        // x_t <- x_t - s grad_{x_t} L
-        return (withoutGrad { x - grad * scale }, eps)
+        // x_t <- x_t - s alphabar_t grad_{x_t} L
+        return (withoutGrad { x - grad * (scale * schedule.alphasCumprod[t]) }, eps)
     }
 }

@@ -44,17 +44,19 @@ public func sampleGuided(model: some DenoisingModel, sampler: any Sampler, sched
     var sampler = sampler
     let steps = sampler.timesteps
     for (i, t) in steps.enumerated() {
-        let (start, eps): (Tensor, Tensor)
+        let guided: (x: Tensor, eps: Tensor)
         if let guide {
-            (start, eps) = guide.guide(x: x, t: t, schedule: schedule) { predictNoise($0, t) }
+            let current = x
+            guided = guide.guide(x: current, t: t, schedule: schedule) { predictNoise($0, t) }
             // Gradients through the network land in its parameters too; drop them, they are not used.
             model.zeroGrad()
         } else {
-            (start, eps) = (x, withoutGrad { predictNoise(x, t) })
+            let current = x
+            guided = (current, withoutGrad { predictNoise(current, t) })
         }
         x = withoutGrad {
             let noise = sampler.isStochastic && t > 0 ? Tensor.randomNormal(shape, using: &rng) : nil
-            return sampler.step(eps: eps.detached, t: t, sample: start.detached, noise: noise).prevSample
+            return sampler.step(eps: guided.eps.detached, t: t, sample: guided.x.detached, noise: noise).prevSample
         }
         progress?(i + 1, steps.count)
     }
