@@ -59,9 +59,9 @@ extension Guidance {
 
         func run() throws {
             let trained = try options.load()
-            let out = try options.directory()
             let (clean, noisy) = try classifiers.guides()
             let reader = try loadCleanClassifier(classifiers.classifier)
+            let out = try options.directory()
             let classes = (0..<count).flatMap { _ in Array(0...9) }
             let ways: [(String, TrainedModel.Conditioning, Float, (([Int]) -> (any SamplingGuide)?))] = [
                 ("none", .unconditional, 0, { _ in nil }),

@@ -41,10 +41,10 @@ extension Guidance {
 
         func run() throws {
             let trained = try options.load()
-            let out = try options.directory()
-            let reference = try scoring.reference()
             let (clean, noisy) = try classifiers.guides()
             let secondReader = try loadNoiseAwareClassifier(classifiers.noisyClassifier)
+            let reference = try scoring.reference()
+            let out = try options.directory()
             let labels = scoring.labels
             let base = options.settings()
             let none: ([Int]) -> (any SamplingGuide)? = { _ in nil }
