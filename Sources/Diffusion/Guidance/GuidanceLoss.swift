@@ -74,7 +74,7 @@ public enum GuidanceLoss: Sendable, Equatable {
 ///   x_t <- x_t - s alphabar_t grad_{x_t} L(x0hat(x_t))
 /// so that with eps held fixed x0hat moves by exactly -s grad_{x0hat} L at every t (grad_{x_t} L is
 /// grad_{x0hat} L / sqrt(alphabar_t), and moving x_t by d moves x0hat by d / sqrt(alphabar_t)). Unweighted, the
-/// move of x0hat carries 1 / alphabar_t, about 25,000 at t = 999 of the linear schedule: a scale small enough for
+/// move of x0hat carries 1 / alphabar_t, about 25,000 at t = 999 of the linear schedule against 1.1 at t = 100: a scale small enough for
 /// the first step does nothing at the last (Chapters/06-Guidance.md shows the unweighted update failing).
 /// The sampler then steps from the moved x_t with the eps predicted at the old one (as the course does).
 /// Two ways to take the gradient:
