@@ -6,8 +6,8 @@ import TensorCore
 
 /// The flags that pick the two classifiers of classifier guidance and their gradient scales.
 struct ClassifierGuidanceOptions: ParsableArguments {
-    @Option(help: "The clean MNIST classifier, read on x0hat.")
-    var classifier = ShippedFiles.classifier
+    @Option(help: "The clean MNIST classifier that guides, read on x0hat.")
+    var cleanClassifier = ShippedFiles.classifier
 
     @Option(help: "The noise-aware classifier p(c | x_t, t) (written by train-noisy-classifier).")
     var noisyClassifier = ShippedFiles.noisyClassifier
@@ -25,7 +25,7 @@ struct ClassifierGuidanceOptions: ParsableArguments {
 
     /// The two guides, as functions of a batch's classes.
     func guides() throws -> (clean: ([Int]) -> any SamplingGuide, noisy: ([Int]) -> any SamplingGuide) {
-        let clean = try loadCleanClassifier(classifier), noisy = try loadNoiseAwareClassifier(noisyClassifier)
+        let clean = try loadCleanClassifier(cleanClassifier), noisy = try loadNoiseAwareClassifier(noisyClassifier)
         let (cs, ns) = (cleanScale, noisyScale)
         return ({ ClassifierGuidance(classifier: .clean(clean), classes: $0, scale: cs) },
                 { ClassifierGuidance(classifier: .noiseAware(noisy), classes: $0, scale: ns) })
@@ -60,7 +60,7 @@ extension Guidance {
         func run() throws {
             let trained = try options.load()
             let (clean, noisy) = try classifiers.guides()
-            let reader = try loadCleanClassifier(classifiers.classifier)
+            let reader = try loadCleanClassifier(classifiers.cleanClassifier)
             let out = try options.directory()
             let classes = (0..<count).flatMap { _ in Array(0...9) }
             let ways: [(String, TrainedModel.Conditioning, Float, (([Int]) -> (any SamplingGuide)?))] = [
