@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "Conditional", dependencies: ["ChapterSupport", "DigitServer"]),
         // Chapter 5: fine-tuning a trained model on new data (Fashion-MNIST).
         .executableTarget(name: "FineTuning", dependencies: ["ChapterSupport"]),
-        // Chapter 6: guidance and editing (SDEdit, DDIM inversion, inpainting) of the trained model.
+        // Chapter 6: steering a trained model with a loss or a classifier, and editing (SDEdit, DDIM inversion, inpainting).
         .executableTarget(name: "Guidance", dependencies: ["ChapterSupport"]),
         .executableTarget(
             name: "Benchmarks",

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
-executables="Basic UNet2D DDPM Conditional FineTuning Benchmarks"
+executables="Basic UNet2D DDPM Conditional FineTuning Guidance Benchmarks"
 bad=$(grep -rhoE '^import [A-Za-z_]+' Sources/TensorCore | awk '{print $2}' | sort -u | grep -vxE 'Foundation|Glibc|Darwin|Musl|Dispatch' || true)
 if [ -n "$bad" ]; then echo "TensorCore imports more than the system: $bad"; fail=1; fi
 for lib in TensorCore Diffusion ChapterSupport DigitServer; do
@@ -15,7 +15,7 @@ for lib in TensorCore Diffusion ChapterSupport DigitServer; do
         if grep -rqE "^(@testable )?import $exe\$" "Sources/$lib"; then echo "library $lib imports the executable $exe"; fail=1; fi
     done
 done
-for exe in Basic UNet2D DDPM Conditional FineTuning; do
+for exe in Basic UNet2D DDPM Conditional FineTuning Guidance; do
     for f in Sources/$exe/*.swift; do
         n=$(wc -l < "$f")
         if [ "$n" -gt 200 ]; then echo "$f: $n lines; a chapter executable's file should stay under 200 (move the logic into a library)"; fail=1; fi

@@ -13,6 +13,8 @@ public enum ShippedFiles {
     public static let classifier = "Checkpoints/mnist-classifier.safetensors"
     /// The Fashion-MNIST classifier (same architecture), for scoring generated clothing.
     public static let fashionClassifier = "Checkpoints/fashion-classifier.safetensors"
+    /// The noise-aware MNIST classifier p(c | x_t, t) of chapter 6 (classifier guidance).
+    public static let noisyClassifier = "Checkpoints/noisy-classifier.safetensors"
 
     /// `path` as given if it exists (or is absolute), else the same relative path under the package root.
     public static func resolve(_ path: String) -> URL {

@@ -148,14 +148,33 @@ final class CLITests: XCTestCase {
     func testHelpExplainsEachCommand() throws {
         for (product, args, phrase) in [("Basic", ["--help"], "Chapter 1"), ("UNet2D", ["--help"], "Chapter 2"),
                                         ("DDPM", ["--help"], "Chapter 3"), ("Conditional", ["--help"], "Chapter 4"),
-                                        ("FineTuning", ["--help"], "Chapter 5"), ("Guidance", ["--help"], "Chapter 6"),
+                                        ("FineTuning", ["--help"], "Chapter 5"), ("FineTuning", ["compare", "--help"], "--train-steps"),
+                                        ("Guidance", ["--help"], "Chapter 6"), ("Guidance", ["loss", "--help"], "through the U-Net"),
+                                        ("Guidance", ["compare", "--help"], "real-vs-real floor"),
+                                        ("Guidance", ["train-noisy-classifier", "--help"], "--epochs"),
                                         ("Guidance", ["sdedit", "--help"], "--strengths"), ("Guidance", ["invert", "--help"], "DDIM"),
-                                        ("Guidance", ["inpaint", "--help"], "--resample"), ("Conditional", ["generate", "--help"], "--equation"), ("FineTuning", ["compare", "--help"], "--train-steps"),
+                                        ("Guidance", ["inpaint", "--help"], "--resample"), ("Conditional", ["generate", "--help"], "--equation"),
                                         ("Conditional", ["generate", "--help"], "--digit"),
                                         ("Conditional", ["generate", "--help"], "dpm-solver"), ("Conditional", ["map", "--help"], "real-vs-real floor")] {
             let (status, output) = try run(product, args)
             XCTAssertEqual(status, 0, "\(product) \(args)")
             XCTAssertTrue(output.contains(phrase), "\(product) \(args): \(output.prefix(300))")
         }
+    }
+
+    func testGuidanceRejectsBadArguments() throws {
+        try assertFails("Guidance", ["loss", "--target", "2"], saying: "--target must be in 0...1, got 2.0")
+        try assertFails("Guidance", ["loss", "--loss", "centroid", "--at", "40,2"], saying: "--at must be X,Y with both in 0...27, got '40,2'")
+        try assertFails("Guidance", ["loss", "--scale", "nan"], saying: "--scale must be a finite number >= 0")
+        try assertFails("Guidance", ["loss", "--digit", "10"], saying: "--digit must be 0-9, got 10")
+        try assertFails("Guidance", ["loss", "--count", "0"], saying: "--count must be in 1...64, got 0")
+        try assertFails("Guidance", ["loss", "--loss", "sharpness"], saying: "--loss")
+        try assertFails("Guidance", ["loss", "--steps", "2000"], saying: "--steps must be in 1...1000 (the model's T), got 2000")
+        try assertFails("Guidance", ["loss", "--checkpoint", "no/such/model.safetensors"], saying: "no/such/model.safetensors")
+        try assertFails("Guidance", ["classifier", "--clean-scale=-1"], saying: "--clean-scale must be a finite number >= 0, got -1.0")
+        try assertFails("Guidance", ["classifier", "--noisy-classifier", "no/such/noisy.safetensors"], saying: "no/such/noisy.safetensors")
+        try assertFails("Guidance", ["compare", "--per-class", "1"], saying: "--per-class must be in 2...2000, got 1")
+        try assertFails("Guidance", ["train-noisy-classifier", "--epochs", "0"], saying: "--epochs must be in 1...100, got 0")
+        try assertFails("Guidance", ["train-noisy-classifier", "--out", "weights.bin"], saying: "--out must name a .safetensors file")
     }
 }

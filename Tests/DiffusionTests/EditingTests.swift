@@ -54,7 +54,7 @@ final class EditingTests: XCTestCase {
 
     /// DDIM at eta 0 run backwards then forwards with the digit's own class gives the digit back: on two test
     /// digits through the shipped model, 50 steps each way, within 0.05 mean absolute error in [-1, 1] (the
-    /// measured figure is in Chapters/06-Editing-sections.md), while the same class drawn from other noise is far away.
+    /// measured figure is in Chapters/06-Guidance.md), while the same class drawn from other noise is far away.
     func testInversionRoundTripReconstructsTheDigit() throws {
         let trained = try shippedModel()
         let (digits, labels) = try Dataset.mnist.load(.test).batch([0, 1], range: .minusOneToOne)
