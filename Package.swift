@@ -4,7 +4,7 @@
 import PackageDescription
 
 // Hot kernels use SIMD16<Float> fused multiply-add. Without a target CPU the compiler lowers those to libm
-// calls and the code runs ~100x slower (see Guide.md, "Performance"). `-O` keeps the core fast even in the
+// calls and the code runs ~100x slower (see Chapters/A1-Core.md). `-O` keeps the core fast even in the
 // debug builds `swift test` uses.
 let fast: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
 

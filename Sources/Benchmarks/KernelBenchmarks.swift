@@ -97,6 +97,43 @@ enum KernelBenchmarks {
         return results
     }
 
+    /// Each pass of each chapter layer (batch 128) by each of `paths` that can compute it, beside the path the
+    /// plan picks (ConvPlan.swift), in img/s: what the plan's rules were measured with. Rows are named
+    /// "conv MODEL LAYER PASS PATH", the plan's own "(plan)"; `only` selects layers as in `conv`.
+    static func convPaths(_ paths: [ConvPath], batch: Int = 128, only: String = "") -> [(name: String, value: Double, unit: String)] {
+        var results: [(name: String, value: Double, unit: String)] = []
+        for (label, g) in Conv2DGeometry.chapterLayers(batch: batch) {
+            let layer = "conv \(label) \(g.label)"
+            if !only.isEmpty && !layer.contains(only) { continue }
+            let (inCount, outCount, wCount) = (batch * g.inChannels * g.height * g.width,
+                                               batch * g.outChannels * g.outHeight * g.outWidth,
+                                               g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth)
+            let x = filled(inCount, seed: 4), w = filled(wCount, seed: 5), bias = filled(g.outChannels, seed: 6)
+            let y = filled(outCount, seed: 7), dy = filled(outCount, seed: 8), dx = filled(inCount, seed: 9)
+            let dw = filled(wCount, seed: 10), db = filled(g.outChannels, seed: 11)
+            defer { for p in [x, w, bias, y, dy, dx, dw, db] { p.deallocate() } }
+            let passFlops = 2.0 * Double(batch * g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth
+                                         * g.outHeight * g.outWidth)
+            for (pass, name) in [(ConvPass.forward, "fwd"), (.inputGradient, "bwd-data"), (.weightGradient, "bwd-weight")] {
+                let plan = ConvPath.choose(for: g, pass)
+                let timed = [plan] + paths.filter { $0 != plan && $0.applies(to: g, pass) }
+                if timed.count == 1 && !paths.contains(plan) { continue }  // the asked-for path does not apply
+                for path in timed {
+                    let body: () -> Void
+                    switch pass {
+                    case .forward: body = { Conv2DKernels.forward(g, input: x, weight: w, bias: bias, output: y, path: path) }
+                    case .inputGradient: body = { Conv2DKernels.backwardData(g, gradOutput: dy, weight: w, gradInput: dx, path: path) }
+                    case .weightGradient:
+                        body = { Conv2DKernels.backwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db, path: path) }
+                    }
+                    let tag = path == plan ? "\(path.rawValue) (plan)" : path.rawValue
+                    results.append(("\(layer) \(name) \(tag)", Double(batch) / bestTime(work: passFlops, body), "img/s"))
+                }
+            }
+        }
+        return results
+    }
+
     /// Best time of one call of `body`. Runs are kept short (~2 ms of work) and repeated for about a second
     /// (at most 50 runs): on a shared 2-core machine the minimum of many short runs is the number that best
     /// reflects an undisturbed machine.

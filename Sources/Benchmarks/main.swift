@@ -1,14 +1,20 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 
 /// `swift run -c release Benchmarks`: training and sampling speed of every chapter model, and kernel GFLOPS.
 struct Benchmarks: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training and sampling img/s of each chapter model, and GEMM / conv kernel speed.",
-        discussion: "Compare with PyTorch on the same machine: scripts/compare-torch.sh runs both.")
+        discussion: """
+            Compare with PyTorch on the same machine: scripts/compare-torch.sh runs both. \
+            `--kernels --path NAME` times one convolution path on every chapter layer beside the path the plan \
+            picks (Sources/TensorCore/Kernels/ConvPlan.swift); `--path all --only '64->64 5x5 @14'` times every \
+            path on one layer.
+            """)
 
-    @Option(help: "Models to measure, comma-separated: basic, unet2d, ddpm, conditional (or 'all', or 'none').")
-    var models = "all"
+    @Option(help: "Models to measure, comma-separated: basic, unet2d, ddpm, conditional (or 'all', or 'none'; default: all, or none with --path).")
+    var models: String?
 
     @Option(help: "Timed steps per measurement.")
     var steps = 5
@@ -16,8 +22,13 @@ struct Benchmarks: ParsableCommand {
     @Flag(help: "Also measure the GEMM and convolution kernels.")
     var kernels = false
 
-    @Option(help: "With --kernels: only the kernel rows whose name contains this text, e.g. '64->64 5x5'.")
+    @Option(help: "With --kernels: only the kernel rows whose name contains this text, e.g. '64->64 5x5' or 'basic 64->64 5x5 @7' (a layer).")
     var only = ""
+
+    @Option(help: ArgumentHelp("With --kernels: time this convolution path (or 'all' of them) on each pass of every chapter layer it can compute, beside the path the plan picks; --only selects layers.",
+                               discussion: "Paths: \(ConvPath.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "name"))
+    var path: String?
 
     @Flag(help: "Measure resident memory over a long sampling run (200 guided DDIM steps, batch 100).")
     var samplingMemory = false
@@ -30,13 +41,20 @@ struct Benchmarks: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        if let path {
+            guard kernels else { throw ValidationError("--path needs --kernels") }
+            guard path == "all" || ConvPath(rawValue: path) != nil else {
+                throw ValidationError("unknown path '\(path)'; choose from all, \(ConvPath.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
         for name in selected where ChapterModel(rawValue: name) == nil {
             throw ValidationError("unknown model '\(name)'; choose from \(ChapterModel.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
     var selected: [String] {
-        models == "all" ? ChapterModel.allCases.map(\.rawValue) : models == "none" ? [] : models.split(separator: ",").map(String.init)
+        let models = self.models ?? (path == nil ? "all" : "none")
+        return models == "all" ? ChapterModel.allCases.map(\.rawValue) : models == "none" ? [] : models.split(separator: ",").map(String.init)
     }
 
     func run() throws {
@@ -64,8 +82,11 @@ struct Benchmarks: ParsableCommand {
             }
         }
         if kernels {
-            for k in KernelBenchmarks.run(only: only) {
-                if !json { print(row(k.name, k.value, k.unit)) }
+            let rows = path.map { KernelBenchmarks.convPaths($0 == "all" ? ConvPath.allCases : [ConvPath(rawValue: $0)!], only: only) }
+                ?? KernelBenchmarks.run(only: only)
+            let width = max(36, rows.map(\.name.count).max() ?? 0)
+            for k in rows {
+                if !json { print(row(k.name, k.value, k.unit, width: width)) }
                 results.append(Measurement(name: k.name, value: k.value, unit: k.unit))
             }
         }
@@ -81,8 +102,8 @@ struct Benchmarks: ParsableCommand {
 }
 
 /// One aligned line of the report.
-func row(_ name: String, _ value: Double, _ unit: String) -> String {
-    let padded = name.count >= 36 ? name : name + String(repeating: " ", count: 36 - name.count)
+func row(_ name: String, _ value: Double, _ unit: String, width: Int = 36) -> String {
+    let padded = name.count >= width ? name : name + String(repeating: " ", count: width - name.count)
     return padded + String(format: "%12.1f ", value) + unit
 }
 

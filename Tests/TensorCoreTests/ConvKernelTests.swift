@@ -26,54 +26,89 @@ final class ConvKernelTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1e-4, "\(what) \(g)", file: file, line: line)
     }
 
-    func check(_ g: G, withBias: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
-        let (n, ci, co, h, w, kh, kw, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.height, g.width,
-                                                 g.kernelHeight, g.kernelWidth, g.outHeight, g.outWidth)
-        let seed = UInt64(n * 7 + ci * 131 + co * 1009 + h * 31 + kh * 3 + g.stride * 5 + g.padding)
-        let input = random(n * ci * h * w, seed: seed)
-        let weight = random(co * ci * kh * kw, seed: seed + 1)
-        let bias = random(co, seed: seed + 2)
-        let gradOut = random(n * co * oh * ow, seed: seed + 3)
-        // The reference.
-        let refOut = ConvReference.forward(g, input: input, weight: weight, bias: withBias ? bias : nil).map(Double.init)
-        let refGradIn = ConvReference.backwardData(g, gradOutput: gradOut, weight: weight).map(Double.init)
-        let (rw, rb) = ConvReference.backwardWeight(g, input: input, gradOutput: gradOut)
-        let (refGradW, refGradB) = (rw.map(Double.init), rb.map(Double.init))
+    /// The reference's results for `g`, and the inputs they came from.
+    struct Case {
+        let g: G
+        let input, weight, bias, gradOut: [Float]
+        let out, gradIn, gradW, gradB: [Double]  // the reference, with bias
+        let outNoBias: [Double]
 
-        var out = [Float](repeating: .nan, count: refOut.count)
-        var gradIn = [Float](repeating: .nan, count: input.count)
-        var gradW = [Float](repeating: .nan, count: weight.count)
-        var gradB = [Float](repeating: .nan, count: co)
-        input.withUnsafeBufferPointer { pin in
-            weight.withUnsafeBufferPointer { pw in
-                bias.withUnsafeBufferPointer { pb in
-                    gradOut.withUnsafeBufferPointer { pgo in
-                        out.withUnsafeMutableBufferPointer { po in
-                            Conv2DKernels.forward(g, input: pin.baseAddress!, weight: pw.baseAddress!,
-                                                  bias: withBias ? pb.baseAddress! : nil, output: po.baseAddress!)
-                        }
-                        gradIn.withUnsafeMutableBufferPointer { pgi in
-                            Conv2DKernels.backwardData(g, gradOutput: pgo.baseAddress!, weight: pw.baseAddress!,
-                                                       gradInput: pgi.baseAddress!)
-                        }
-                        gradW.withUnsafeMutableBufferPointer { pgw in
-                            gradB.withUnsafeMutableBufferPointer { pgb in
-                                Conv2DKernels.backwardWeight(g, input: pin.baseAddress!, gradOutput: pgo.baseAddress!,
-                                                             gradWeight: pgw.baseAddress!,
-                                                             gradBias: withBias ? pgb.baseAddress! : nil)
+        init(_ g: G, random: (Int, UInt64) -> [Float]) {
+            self.g = g
+            let (n, ci, co, h, w, kh, kw, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.height, g.width,
+                                                     g.kernelHeight, g.kernelWidth, g.outHeight, g.outWidth)
+            let seed = UInt64(n * 7 + ci * 131 + co * 1009 + h * 31 + kh * 3 + g.stride * 5 + g.padding)
+            let input = random(n * ci * h * w, seed), weight = random(co * ci * kh * kw, seed + 1)
+            let bias = random(co, seed + 2), gradOut = random(n * co * oh * ow, seed + 3)
+            (self.input, self.weight, self.bias, self.gradOut) = (input, weight, bias, gradOut)
+            let withBias = ConvReference.forward(g, input: input, weight: weight, bias: bias).map(Double.init)
+            out = withBias
+            // The bias is added last, per output channel: the unbiased output without a second reference run.
+            let plane = oh * ow
+            outNoBias = withBias.enumerated().map { i, v in v - Double(bias[i / plane % co]) }
+            gradIn = ConvReference.backwardData(g, gradOutput: gradOut, weight: weight).map(Double.init)
+            let (rw, rb) = ConvReference.backwardWeight(g, input: input, gradOutput: gradOut)
+            (gradW, gradB) = (rw.map(Double.init), rb.map(Double.init))
+        }
+    }
+
+    /// One pass of `c.g` by `path` (nil: the plan's choice) against the reference.
+    func check(_ c: Case, _ pass: ConvPass, path: ConvPath? = nil, withBias: Bool = true,
+               file: StaticString = #filePath, line: UInt = #line) {
+        let g = c.g
+        let what = "\(pass.rawValue) by \(path?.rawValue ?? "the plan (\(ConvPath.choose(for: g, pass).rawValue))")"
+        c.input.withUnsafeBufferPointer { pin in
+            c.weight.withUnsafeBufferPointer { pw in
+                c.bias.withUnsafeBufferPointer { pb in
+                    c.gradOut.withUnsafeBufferPointer { pgo in
+                        switch pass {
+                        case .forward:
+                            var out = [Float](repeating: .nan, count: c.out.count)
+                            out.withUnsafeMutableBufferPointer { po in
+                                Conv2DKernels.forward(g, input: pin.baseAddress!, weight: pw.baseAddress!,
+                                                      bias: withBias ? pb.baseAddress! : nil, output: po.baseAddress!,
+                                                      path: path)
+                            }
+                            assertClose(out, withBias ? c.out : c.outNoBias, what, g, file: file, line: line)
+                        case .inputGradient:
+                            var gradIn = [Float](repeating: .nan, count: c.input.count)
+                            gradIn.withUnsafeMutableBufferPointer { pgi in
+                                Conv2DKernels.backwardData(g, gradOutput: pgo.baseAddress!, weight: pw.baseAddress!,
+                                                           gradInput: pgi.baseAddress!, path: path)
+                            }
+                            assertClose(gradIn, c.gradIn, what, g, file: file, line: line)
+                        case .weightGradient:
+                            var gradW = [Float](repeating: .nan, count: c.weight.count)
+                            var gradB = [Float](repeating: .nan, count: g.outChannels)
+                            gradW.withUnsafeMutableBufferPointer { pgw in
+                                gradB.withUnsafeMutableBufferPointer { pgb in
+                                    Conv2DKernels.backwardWeight(g, input: pin.baseAddress!, gradOutput: pgo.baseAddress!,
+                                                                 gradWeight: pgw.baseAddress!,
+                                                                 gradBias: withBias ? pgb.baseAddress! : nil, path: path)
+                                }
+                            }
+                            assertClose(gradW, c.gradW, what, g, file: file, line: line)
+                            if withBias {
+                                assertClose(gradB, c.gradB, what + " (bias)", g, file: file, line: line)
+                            } else {
+                                XCTAssertTrue(gradB.allSatisfy { $0.isNaN }, "gradBias must not be touched when nil",
+                                              file: file, line: line)
                             }
                         }
                     }
                 }
             }
         }
-        assertClose(out, refOut, "forward", g, file: file, line: line)
-        assertClose(gradIn, refGradIn, "backwardData", g, file: file, line: line)
-        assertClose(gradW, refGradW, "backwardWeight", g, file: file, line: line)
-        if withBias {
-            assertClose(gradB, refGradB, "gradBias", g, file: file, line: line)
-        } else {
-            XCTAssertTrue(gradB.allSatisfy { $0.isNaN }, "gradBias must not be touched when nil", file: file, line: line)
+    }
+
+    /// All three passes of `g` against the reference: by the plan's paths, and by every other path that applies.
+    func check(_ g: G, withBias: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
+        let c = Case(g, random: random)
+        for pass in ConvPass.allCases {
+            check(c, pass, withBias: withBias, file: file, line: line)
+            for path in ConvPath.applicable(to: g, pass) where path != ConvPath.choose(for: g, pass) {
+                check(c, pass, path: path, withBias: withBias, file: file, line: line)
+            }
         }
     }
 
@@ -93,10 +128,33 @@ final class ConvKernelTests: XCTestCase {
         XCTAssertEqual(out, [12, 21, 16, 27, 45, 33, 24, 39, 28])
     }
 
-    /// Every convolution layer of the chapter models, all three passes, against the reference (batch 2, so
-    /// each core gets a sample; the batch-dependent paths have their own cases below).
-    func testEveryChapterLayerMatchesTheReference() {
-        for (_, g) in G.chapterLayers(batch: 2) { check(g) }
+    /// Every path that applies, on every convolution layer shape of the chapter models, all three passes,
+    /// against the reference; and the plan's own choice, which must be one of them. Batch 1, so the run is
+    /// the same whatever the core count (the paths that depend on the batch, such as sample groups and
+    /// per-core partial sums, have their own cases below). Paths that cannot compute a pass of a shape are
+    /// skipped (`ConvPath.applies`: for example the tap weight gradient of a strided layer, or the image
+    /// direct path for 1 output channel); at least two paths apply to every pass of every layer.
+    func testEveryPathOnEveryChapterLayer() {
+        var runs = 0
+        for (_, g) in G.chapterLayers(batch: 1) {
+            let c = Case(g, random: random)
+            for pass in ConvPass.allCases {
+                let paths = ConvPath.applicable(to: g, pass)
+                XCTAssertGreaterThanOrEqual(paths.count, 2, "\(g.label) \(pass.rawValue): \(paths)")
+                XCTAssertTrue(paths.contains(ConvPath.choose(for: g, pass)), "\(g.label) \(pass.rawValue)")
+                for path in paths { check(c, pass, path: path) }
+                runs += paths.count
+            }
+            // Without a bias too, on the path the plan picks.
+            check(c, .forward, withBias: false)
+            check(c, .weightGradient, withBias: false)
+        }
+        // Every path ran on some layer.
+        for path in ConvPath.allCases {
+            XCTAssertTrue(G.chapterLayers(batch: 1).contains { _, g in ConvPass.allCases.contains { path.applies(to: g, $0) } },
+                          "\(path.rawValue) applies to no chapter layer")
+        }
+        XCTAssertGreaterThan(runs, 0)
     }
 
     func testStride1Padded() {
@@ -192,8 +250,7 @@ final class ConvKernelTests: XCTestCase {
             G(batch: 2, inChannels: 1, outChannels: 32, height: 9, width: 33, kernelHeight: 5, kernelWidth: 5, padding: 2),
         ]
         for g in shapes {
-            XCTAssertTrue(Conv2DKernels.useFewInputs(Conv2DKernels.PatchShape(g), m: g.outChannels),
-                          "\(g) should take the few-inputs path")
+            XCTAssertEqual(ConvPath.choose(for: g, .forward), .fewInputs, "\(g)")
             check(g)
         }
         check(shapes[1], withBias: false)
@@ -212,7 +269,7 @@ final class ConvKernelTests: XCTestCase {
               stride: 3, padding: 0),
         ]
         for g in shapes {
-            XCTAssertTrue(Conv2DKernels.useSampleMajorBackwardData(g), "\(g) should take the sample-major path")
+            XCTAssertEqual(ConvPath.choose(for: g, .inputGradient), .stridedInputGradient, "\(g)")
             check(g)
         }
     }
@@ -226,7 +283,7 @@ final class ConvKernelTests: XCTestCase {
             G(batch: 3, inChannels: 12, outChannels: 20, height: 11, width: 13, kernelHeight: 5, kernelWidth: 3, padding: 2),
         ]
         for g in shapes {
-            XCTAssertTrue(Conv2DKernels.useRowWeightGradient(g), "\(g) should take the kernel-row path")
+            XCTAssertEqual(ConvPath.choose(for: g, .weightGradient), .rowWeightGradient, "\(g)")
             check(g)
         }
         check(shapes[1], withBias: false)

@@ -1,7 +1,7 @@
 /// The convolution to read: what every fast path in `Conv2DKernels` computes, written as plainly as it can be.
 /// Slow (a few MFLOP/s), exact (sums in Double), and the yardstick every fast path is tested against
-/// (`ConvKernelTests`). Explained in Chapters/01-Basic.md ("Under the hood"); the fast paths in Guide.md
-/// ("Performance").
+/// (`ConvKernelTests`). Explained in Chapters/01-Basic.md ("Under the hood"); the fast paths, and the plan that
+/// picks one (ConvPlan.swift), in Chapters/A1-Core.md.
 ///
 /// Shapes: input `[N, Cin, H, W]`, weight `[Cout, Cin, KH, KW]`, bias `[Cout]`, output `[N, Cout, OH, OW]` with
 /// OH = (H + 2p - KH) / s + 1, all row-major. Padding is zeros outside the image.
@@ -50,7 +50,7 @@ public enum ConvReference {
         return (gradW.map(Float.init), gradB.map(Float.init))
     }
 
-    /// The same forward pass as a matrix product, the form the fast paths compute (Im2Col.swift):
+    /// The same forward pass as a matrix product, the form the fast paths compute (ConvPaths/Im2Col.swift):
     ///     col_n[K, P] = the K = Cin KH KW input values under each of the P = OH OW output pixels (0 on padding)
     ///     out_n[Cout, P] = W[Cout, K] x col_n[K, P] + bias
     public static func forwardAsMatrixProduct(_ g: Conv2DGeometry, input: [Float], weight: [Float], bias: [Float]?) -> [Float] {

@@ -81,7 +81,7 @@ public enum GEMM {
 
     /// The blocked loop nest, with the packing of A and B supplied by the caller, so that operands that are not
     /// plain matrices can be packed straight from their source (the convolutions pack B from the image:
-    /// an "implicit" im2col, see ConvPacking.swift).
+    /// an "implicit" im2col, see ConvPaths/ConvImplicitIm2Col.swift).
     /// - packA(i0, rows, p0, kc, scratch): rows i0..<i0+rows, depth p0..<p0+kc of A as 6-row panels [kc, 6],
     ///   either packed into `scratch` or already packed elsewhere (`PackedA`); returns where they are
     /// - packB(p0, kc, j0, cols, dst): write depth p0..<p0+kc, columns j0..<j0+cols of B as one panel [kc, W]

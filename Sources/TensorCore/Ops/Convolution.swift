@@ -1,5 +1,6 @@
 /// 2-D convolution and transposed convolution over `[N, C, H, W]` batches. The arithmetic lives in
-/// `Kernels/Conv2DKernels.swift` (im2col + GEMM); these functions add the gradient rules.
+/// `Kernels/Conv2DKernels.swift`, which runs the fast path `Kernels/ConvPlan.swift` picks for each layer and
+/// pass (what they all compute: `Kernels/ConvReference.swift`); these functions add the gradient rules.
 extension Tensor {
     /// y[n, co] = b[co] + sum_ci w[co, ci] (*) x[n, ci]
     /// - x: `[N, Cin, H, W]`, weight: `[Cout, Cin, KH, KW]`, bias: `[Cout]` -> `[N, Cout, OH, OW]`

@@ -1,6 +1,6 @@
 // Convolution on small planes with many output channels, without packing the column matrix.
 //
-// The implicit-im2col path (ConvPacking.swift) copies every element of col[K, P] into a GEMM panel and then
+// The implicit-im2col path (ConvImplicitIm2Col.swift) copies every element of col[K, P] into a GEMM panel and then
 // uses it for Cout multiply-adds. On a 7x7 or 14x14 plane with 64 output channels that copy is a large share
 // of the work: its runs of 7 or 14 floats do not fill a vector, and there are only 64 rows to share it.
 // Here the product is turned around,
@@ -18,50 +18,39 @@
 // is copied. The [P, Cout] result is transposed into [Cout, P] (adding the bias) once per sample group.
 
 extension Conv2DKernels {
-    /// Whether the image-direct path computes a convolution with `m` output channels (GEMM rows) on `shape`.
-    /// Chosen from `Benchmarks --kernels` runs of both paths on the chapter models' layers (batch 128):
-    /// - planes up to 14x14 with 32 or more channels in whole vectors: 7-28% faster (the packing dominated);
-    /// - 28x28 planes with exactly 32 channels and K >= 256: 11-28% faster (32 rows fill 6-row GEMM tiles
-    ///   only to 32/36, and the copy of each column element serves just 32 multiply-adds);
-    /// - not 28x28 with 64 or 96 channels (the packed GEMM is as fast or up to 10% faster), and never a small
-    ///   K such as a 1 -> 32 layer (K = 9 or 25: the tile bookkeeping costs more than the copies it saves).
-    static func useImageDirect(_ shape: PatchShape, m: Int) -> Bool {
-        guard m % 16 == 0 && m >= 32 else { return false }
-        let plane = shape.outHeight * shape.outWidth
-        return plane <= 196 || (m == 32 && shape.patchSize >= 256)
-    }
-
-    /// output[n] = weight x col(input[n]) (+ bias), computed as (col^T x W^T)^T with A read from the image.
+    /// output[n] = weight x col(input[n]) (+ bias), computed as (col^T x W^T)^T with A read from the image;
+    /// outChannels a multiple of 16.
     /// - input:  [batch, shape.channels, shape.height, shape.width]
     /// - weight: [outChannels, shape.patchSize]
     /// - output: [batch, outChannels, shape.outHeight, shape.outWidth]
+    /// - sampleMajor: the sample-major path (ConvSampleMajor.swift): each worker's samples run six at a time
+    ///   sample-major, the fewer than six left over pixel-major. A worker with fewer than six samples in all
+    ///   runs them sample-major as one short group (only when the path is forced: ConvPlan.swift picks it
+    ///   only with six samples or more per worker).
     static func imageDirectConvolution(_ shape: PatchShape, batch: Int, outChannels cout: Int,
                                        input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                       bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                                       bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                       sampleMajor: Bool) {
         let (kk, p) = (shape.patchSize, shape.outHeight * shape.outWidth)
         let inSize = shape.channels * shape.height * shape.width
         let sampleSize = shape.channels * shape.paddedPlane
         let blocks = (cout + GEMM.nr - 1) / GEMM.nr
         let packed = packTransposedPanels(weight, rows: cout, k: kk)  // W^T[K, Cout]
-        // Workers with six or more samples run them six at a time, sample-major and skipping the padding
-        // (ConvSampleMajor.swift), where the padding takes a tenth of the taps or more: 5x5 kernels on 7x7 and
-        // 14x14 planes (+10-25% measured), 3x3 on 7x7 (+5%); not 3x3 on 14x14 or 28x28, nor strided layers,
-        // where the channels-last copy costs more than the skipped taps save.
-        let sampleMajor = shape.stride == 1 && batch >= GEMM.mr * workerCount(batch: batch)
-            && shape.validTapFraction <= 0.9
         let taps = sampleMajor ? ValidTaps(shape) : ValidTaps()
         let tapMajor = sampleMajor ? packTapMajor(shape, outChannels: cout, weight: weight) : nil
-        let plan = Unchecked(value: (packed: tapMajor?.p, taps: taps))
+        let plan = UncheckedSendable((packed: tapMajor?.p, taps: taps))
         let offsets = shape.rowOffsets()
         offsets.withUnsafeBufferPointer { offsetsBuffer in
-            let rowOffsets = Unchecked(value: offsetsBuffer.baseAddress!)
+            let rowOffsets = UncheckedSendable(offsetsBuffer.baseAddress!)
             let ptr = Pointers(a: input, b: packed.p, c: bias, out: output)
-            forEachWorker(batch: batch) { _, all in
-                let sixes = all.count / GEMM.mr * GEMM.mr
+            Parallel.forEachWorker(batch: batch) { _, all in
+                // Sample-major: the whole groups of six, or one short group when there is no whole one.
+                let sixes = all.count < GEMM.mr ? all.count : all.count / GEMM.mr * GEMM.mr
                 if let packedTaps = plan.value.packed, sixes > 0 {
                     let buffers = SampleMajorBuffers(shape, outChannels: cout)
                     for n0 in Swift.stride(from: all.lowerBound, to: all.lowerBound + sixes, by: GEMM.mr) {
-                        sampleMajorConvolution(shape, n0: n0, outChannels: cout, input: ptr.a, packed: packedTaps,
+                        sampleMajorConvolution(shape, n0: n0, count: min(GEMM.mr, sixes - (n0 - all.lowerBound)),
+                                               outChannels: cout, input: ptr.a, packed: packedTaps,
                                                taps: plan.value.taps, bias: ptr.c, output: ptr.out, buffers: buffers)
                     }
                 }

@@ -13,8 +13,24 @@
 //     dW[m, c, kh, kw] = sum over y, x of dout[m, y, x] * padded[c, y + kh, x + kw].
 
 extension Conv2DKernels {
-    /// Whether the direct path handles a convolution with `m` channels on the GEMM's row side.
-    static func useDirect(_ shape: PatchShape, m: Int) -> Bool { m <= 2 && shape.stride == 1 }
+    /// The direct path, forward-shaped (the forward pass, or the stride-1 input gradient as a convolution):
+    /// output[n] = conv(input[n]) (+ bias), sample by sample from a zero-padded copy. Stride 1 only.
+    /// - input: [batch, shape.channels, H, W]; weight: [m, shape.patchSize]; output: [batch, m, OH, OW]
+    static func directConvolutionBatch(_ shape: PatchShape, batch: Int, outChannels m: Int,
+                                       input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                       bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        let inSize = shape.channels * shape.height * shape.width, p = shape.outHeight * shape.outWidth
+        let ptr = Pointers(a: input, b: weight, c: bias, out: output)
+        Parallel.forEachWorker(batch: batch) { _, samples in
+            let paddedCount = shape.channels * shape.paddedPlane + PatchShape.slack
+            let padded = Scratch(paddedCount)
+            padded.p.update(repeating: 0, count: paddedCount)
+            for n in samples {
+                shape.pad(ptr.a + n * inSize, count: 1, into: padded.p)
+                directConvolution(shape, m: m, padded: padded.p, weight: ptr.b, bias: ptr.c, out: ptr.out + n * m * p)
+            }
+        }
+    }
 
     /// out[m, OH, OW] = sum over (c, kh, kw) of weight[m, (c, kh, kw)] * padded[c, y + kh, x + kw] (+ bias[m])
     /// for one sample. padded: [C, Hp, Wp] plus slack; weight: [M, C*KH*KW] row-major.
@@ -124,17 +140,18 @@ extension Conv2DKernels {
         }
     }
 
-    /// backwardWeight for stride-1 layers with one or two output channels, via `directWeightGradient`.
+    /// The direct weight gradient (stride 1), via `directWeightGradient`: gradWeight and gradBias (if
+    /// non-nil) OVERWRITTEN with the batch sums.
     static func directWeightGradientBatch(_ g: Conv2DGeometry, input: UnsafePointer<Float>,
                                           gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>,
                                           gradBias: UnsafeMutablePointer<Float>?) {
         let shape = PatchShape(g)
         let (cout, kk, p, ow) = (g.outChannels, g.patchSize, g.outPlane, g.outWidth)
-        let workers = workerCount(batch: g.batch)
+        let workers = Parallel.workers(batch: g.batch)
         let partials = (0..<workers).map { _ in Scratch(cout * kk + cout) }
-        let sums = Unchecked(value: partials.map(\.p))
+        let sums = UncheckedSendable(partials.map(\.p))
         let ptr = Pointers(a: input, b: gradOutput, c: nil, out: gradWeight)
-        forEachWorker(batch: g.batch) { worker, samples in
+        Parallel.forEachWorker(batch: g.batch) { worker, samples in
             let dW = sums.value[worker], dB = dW + cout * kk
             dW.update(repeating: 0, count: cout * kk + cout)
             let paddedCount = shape.channels * shape.paddedPlane + PatchShape.slack

@@ -23,17 +23,8 @@ extension Conv2DKernels {
         @inline(__always) func value(_ at: UnsafePointer<Float>, _ r: Int) -> Float { at[r] }
     }
 
-    /// Whether `tapWeightGradient` computes the weight gradient of `g`: stride 1, at least 16 output channels,
-    /// and a quarter or more of the taps in the padding. Measured on the chapter layers: a 5x5 kernel on 7x7
-    /// (31% padding) gains 14%; at 16-18% padding (5x5 on 14x14, 3x3 on 7x7) the per-tap copy of dout and the
-    /// channels-last image cost more than the skipped taps save (3-20% slower), so 5x5 on 14x14 takes the
-    /// kernel-row path (ConvRowWeightGradient.swift) and 3x3 on 7x7 the ConvWeightGradient.swift one.
-    static func useTapWeightGradient(_ g: Conv2DGeometry) -> Bool {
-        guard g.stride == 1 && g.outChannels >= 16 && !g.isPointwise else { return false }
-        return PatchShape(g).validTapFraction <= 0.75
-    }
-
     /// gradWeight[Cout, Cin, KH, KW] and gradBias[Cout] (if non-nil), OVERWRITTEN with the batch sums.
+    /// Stride 1 only.
     static func tapWeightGradient(_ g: Conv2DGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                   gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
         let shape = PatchShape(g)

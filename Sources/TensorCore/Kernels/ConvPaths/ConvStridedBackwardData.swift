@@ -4,7 +4,7 @@
 //                           (0 <= oy < OH, 0 <= ox < OW) of  gradOutput[co, oy, ox] * W[co, ci, kh, kw]
 //
 // With stride 2 only the taps of one parity reach a given input pixel: a 3x3 kernel gives each pixel 4, 2, 2
-// or 1 of its 9 taps, 2.25 on average. The general path (`stridedBackwardData`) computes all nine for every
+// or 1 of its 9 taps, 2.25 on average. The general path (`col2imInputGradient`, Im2Col.swift) computes all nine for every
 // output pixel, dcol = W^T x gradOutput, and then scatters the column matrix back with col2im; here only the
 // taps that exist are multiplied and nothing is scattered. It is the sample-major kernel of
 // ConvSampleMajor.swift with another table of runs:
@@ -17,16 +17,8 @@
 // and one kernel call sums all its runs in registers.
 
 extension Conv2DKernels {
-    /// Whether `sampleMajorBackwardData` computes the input gradient of `g`: stride 2 or more, input channels a
-    /// multiple of 16 (32 or more), and six or more samples per core (a group of six is computed whole, so
-    /// with fewer the waste outweighs the gain). On 64->64 3x3 stride 2 @14 (batch 128) the input gradient went
-    /// from 51k to 98k img/s.
-    static func useSampleMajorBackwardData(_ g: Conv2DGeometry) -> Bool {
-        g.stride > 1 && g.inChannels % 16 == 0 && g.inChannels >= 32
-            && g.batch >= GEMM.mr * workerCount(batch: g.batch)
-    }
-
-    /// gradInput[N, Cin, H, W], overwritten, from gradOutput[N, Cout, OH, OW] and weight[Cout, Cin, KH, KW].
+    /// gradInput[N, Cin, H, W], overwritten, from gradOutput[N, Cout, OH, OW] and weight[Cout, Cin, KH, KW];
+    /// input channels a multiple of 16 (any stride; ConvPlan.swift picks it for strided layers).
     static func sampleMajorBackwardData(_ g: Conv2DGeometry, gradOutput: UnsafePointer<Float>,
                                         weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
         let (cin, cout, kh, kw) = (g.inChannels, g.outChannels, g.kernelHeight, g.kernelWidth)
@@ -43,13 +35,13 @@ extension Conv2DKernels {
             }
         }
         let packed = packTransposedPanels(reordered.p, rows: cin, k: kk)
-        let plan = Unchecked(value: ValidTaps(transposedOf: g))
+        let plan = UncheckedSendable(ValidTaps(transposedOf: g))
         // gradOutput samples [Cout, OH, OW] -> [OH, OW, Cout]: a "padding" of zero width.
         let source = PatchShape(channels: cout, height: g.outHeight, width: g.outWidth, kernelHeight: 1,
                                 kernelWidth: 1, stride: 1, padH: 0, padW: 0)
         let sourceSize = cout * g.outPlane
         let ptr = Pointers(a: gradOutput, b: packed.p, c: nil, out: gradInput)
-        forEachWorker(batch: g.batch) { _, samples in
+        Parallel.forEachWorker(batch: g.batch) { _, samples in
             let buffers = SampleMajorBuffers(sourceSize: sourceSize, pixels: g.inPlane, outChannels: cin)
             for n0 in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: GEMM.mr) {
                 // The last group may be short: its missing samples compute on the previous group's data and

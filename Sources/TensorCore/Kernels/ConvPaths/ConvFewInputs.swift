@@ -13,23 +13,15 @@
 // copies shared by all the Cout/6 row tiles; W [Cout, K] is packed once.
 
 extension Conv2DKernels {
-    /// Whether `fewInputsConvolution` computes a forward convolution: stride 1, K = Cin * KH * KW <= 32 (one
-    /// input channel up to 5x5, three up to 3x3), output rows at least 16 wide and at least 6 output channels.
-    /// `Conv2DKernels.forward` asks; the input gradient (no bias) keeps the implicit-im2col path. On the
-    /// chapter models' 1 -> 32 layers on 28x28 (batch 128): 3x3 from 210-215k to 402-414k img/s, 5x5 from
-    /// 144-149k to 214k.
-    static func useFewInputs(_ shape: PatchShape, m: Int) -> Bool {
-        shape.stride == 1 && shape.patchSize <= 32 && shape.outWidth >= 16 && m >= GEMM.mr
-    }
-
-    /// output[N, Cout, OH, OW] = conv(input[N, C, H, W]) + bias, for `useFewInputs` shapes.
+    /// output[N, Cout, OH, OW] = conv(input[N, C, H, W]) + bias: stride 1, output rows at least 16 wide and
+    /// K <= GEMM.kcMax, since the packed weights are read as one k-block (ConvPlan.swift picks it for K <= 32).
     static func fewInputsConvolution(_ shape: PatchShape, batch: Int, outChannels cout: Int,
                                      input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let (kk, oh, ow, wp) = (shape.patchSize, shape.outHeight, shape.outWidth, shape.paddedWidth)
         let (inSize, outPlane) = (shape.channels * shape.height * shape.width, oh * ow)
         let packedW = GEMM.PackedA(trans: false, a: weight, lda: kk, m: cout, k: kk)
-        let shared = Unchecked(value: packedW)
+        let shared = UncheckedSendable(packedW)
         // Every 16-pixel output vector of the plane: rows in order, and within a row x = 0, 16, ... with the
         // last one ending at OW. `vectors` holds the offset of its first pixel y * OW + x in the output plane,
         // `sources` where that pixel's patch starts in the padded sample, y * Wp + x.
@@ -41,9 +33,9 @@ extension Conv2DKernels {
             }
         }
         let taps = shape.rowOffsets()  // offset of tap p = (c, kh, kw) in the padded sample
-        let plan = Unchecked(value: (vectors: vectors, sources: sources, taps: taps))
+        let plan = UncheckedSendable((vectors: vectors, sources: sources, taps: taps))
         let ptr = Pointers(a: input, b: weight, c: bias, out: output)
-        forEachWorker(batch: batch) { _, samples in
+        Parallel.forEachWorker(batch: batch) { _, samples in
             let paddedCount = shape.channels * shape.paddedPlane + PatchShape.slack
             let padded = Scratch(paddedCount)
             padded.p.update(repeating: 0, count: paddedCount)

@@ -18,18 +18,8 @@
 // tile's six rows may span two kw, which see different columns).
 
 extension Conv2DKernels {
-    /// Whether `rowWeightGradient` computes the weight gradient of `g`: stride 1, at least 16 output channels,
-    /// 10-25% of the taps in the padding and 100 or more output pixels. Measured on the chapter layers: 5x5 on
-    /// 14x14 (16% padding) gains 0-6%. Where more is padding the tap-by-tap kernel skips more; where less
-    /// (3x3 on 14x14, 9%) ConvWeightGradient.swift measured as fast or up to 7% faster, and so it did on
-    /// 7x7 planes, whose 49 pixels make a short k-loop for each stored tile.
-    static func useRowWeightGradient(_ g: Conv2DGeometry) -> Bool {
-        guard g.stride == 1 && g.outChannels >= 16 && !g.isPointwise && g.outPlane >= 100 else { return false }
-        let valid = PatchShape(g).validTapFraction
-        return valid > 0.75 && valid <= 0.9
-    }
-
     /// gradWeight[Cout, Cin, KH, KW] and gradBias[Cout] (if non-nil), OVERWRITTEN with the batch sums.
+    /// Stride 1 only.
     static func rowWeightGradient(_ g: Conv2DGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                   gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
         let shape = PatchShape(g)
@@ -96,9 +86,9 @@ extension Conv2DKernels {
     ) {
         let shape = PatchShape(g)
         let (c, cout, kk, kh, kw) = (g.inChannels, g.outChannels, g.patchSize, g.kernelHeight, g.kernelWidth)
-        let partials = (0..<workerCount(batch: g.batch)).map { _ in Scratch(kk * cout + cout) }
-        let sums = Unchecked(value: partials.map(\.p))
-        forEachWorker(batch: g.batch) { worker, samples in
+        let partials = (0..<Parallel.workers(batch: g.batch)).map { _ in Scratch(kk * cout + cout) }
+        let sums = UncheckedSendable(partials.map(\.p))
+        Parallel.forEachWorker(batch: g.batch) { worker, samples in
             let dWT = sums.value[worker]
             dWT.update(repeating: 0, count: kk * cout + cout)
             let group = min(samples.count, GEMM.mr)

@@ -122,14 +122,16 @@ extension Conv2DKernels {
         }
     }
 
-    /// output[n] for the samples n0 ..< n0 + 6: conv(input[n]) + bias, over valid taps only.
+    /// output[n] for the samples n0 ..< n0 + count (count <= 6): conv(input[n]) + bias, over valid taps only.
+    /// A short group's missing rows compute on whatever the buffer holds and are not stored.
     /// - input:  [batch, C, H, W]; packed: `packTapMajor(shape, ...)`; output: [batch, Cout, OH, OW]
-    static func sampleMajorConvolution(_ shape: PatchShape, n0: Int, outChannels cout: Int, input: UnsafePointer<Float>,
-                                       packed: UnsafePointer<Float>, taps: ValidTaps, bias: UnsafePointer<Float>?,
-                                       output: UnsafeMutablePointer<Float>, buffers: SampleMajorBuffers) {
+    static func sampleMajorConvolution(_ shape: PatchShape, n0: Int, count: Int, outChannels cout: Int,
+                                       input: UnsafePointer<Float>, packed: UnsafePointer<Float>, taps: ValidTaps,
+                                       bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                       buffers: SampleMajorBuffers) {
         let (c, h, w) = (shape.channels, shape.height, shape.width)
-        shape.padChannelsLast(input + n0 * c * h * w, count: GEMM.mr, into: buffers.source.p)
-        sampleMajorProduct(samples: GEMM.mr, outChannels: cout, k: shape.patchSize, sourceSize: shape.paddedPlane * c,
+        shape.padChannelsLast(input + n0 * c * h * w, count: count, into: buffers.source.p)
+        sampleMajorProduct(samples: count, outChannels: cout, k: shape.patchSize, sourceSize: shape.paddedPlane * c,
                            packed: packed, taps: taps, bias: bias, output: output + n0 * cout * taps.pixels,
                            buffers: buffers)
     }

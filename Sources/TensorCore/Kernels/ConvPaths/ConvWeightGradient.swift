@@ -36,8 +36,8 @@ extension Conv2DKernels {
         }
     }
 
-    /// backwardWeight for layers with at least 16 output channels (below that the Cout-wide vectors would be
-    /// mostly empty and the im2col path is faster).
+    /// The image weight gradient: gradWeight[Cout, Cin, KH, KW] and gradBias[Cout] (if non-nil) OVERWRITTEN
+    /// with the batch sums, any geometry (ConvPlan.swift picks it for 16 or more output channels).
     static func implicitWeightGradient(_ g: Conv2DGeometry, input: UnsafePointer<Float>,
                                        gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>,
                                        gradBias: UnsafeMutablePointer<Float>?) {
@@ -45,15 +45,15 @@ extension Conv2DKernels {
         let (cout, kk, p) = (g.outChannels, g.patchSize, g.outPlane)
         let inSize = g.inChannels * g.inPlane
         let sampleSize = shape.channels * shape.paddedPlane
-        let workers = workerCount(batch: g.batch)
+        let workers = Parallel.workers(batch: g.batch)
         // Per worker: dW^T [K, Cout] followed by dB [Cout].
         let partials = (0..<workers).map { _ in Scratch(kk * cout + cout) }
-        let sums = Unchecked(value: partials.map(\.p))
+        let sums = UncheckedSendable(partials.map(\.p))
         let offsets = shape.rowOffsets()
         offsets.withUnsafeBufferPointer { offsetsBuffer in
-            let rowOffsets = Unchecked(value: offsetsBuffer.baseAddress!)
+            let rowOffsets = UncheckedSendable(offsetsBuffer.baseAddress!)
             let ptr = Pointers(a: input, b: gradOutput, c: nil, out: gradWeight)
-            forEachWorker(batch: g.batch) { worker, samples in
+            Parallel.forEachWorker(batch: g.batch) { worker, samples in
                 let dWT = sums.value[worker], dB = dWT + kk * cout
                 dB.update(repeating: 0, count: cout)
                 let group = groupSize(plane: p, samples: samples.count)
