@@ -1,5 +1,6 @@
 import Diffusion
 import Foundation
+import TensorCore
 
 /// What a chapter's training run measured, saved as `summary.json` next to its pictures so that later
 /// chapters (and the reader) can compare models side by side.
@@ -35,6 +36,13 @@ public struct RunSummary: Codable, Sendable {
         guard let data = try? Data(contentsOf: url) else { return nil }
         return try? JSONDecoder().decode(RunSummary.self, from: data)
     }
+}
+
+/// Writes a results table as `results.md` and its rows as `results.json` (the score-file encoding of
+/// `EvaluationReport`) into `out`, both atomically.
+public func writeResults(markdown: String, rows: some Encodable, in out: URL) throws {
+    try AtomicFile.write(Data((markdown + "\n").utf8), to: out.appendingPathComponent("results.md"))
+    try AtomicFile.write(try EvaluationReport.jsonEncoder().encode(rows), to: out.appendingPathComponent("results.json"))
 }
 
 /// Seconds taken by `body`.

@@ -51,21 +51,21 @@ struct CanvasRequest: Sendable {
         } else if m == .sdedit {
             throw APIError(.badRequest, "missing parameter 'digit' (0-9): the class to re-draw the canvas as")
         }
-        strength = try Self.number(query, "strength", default: m == .clean ? 0.5 : 0.6, range: -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude)
+        strength = try DigitRequest.number(query, "strength", default: m == .clean ? 0.5 : 0.6, range: -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude)
         guard strength > 0 && strength <= 1 else {
             throw APIError(.badRequest, "'strength' must be in (0, 1] (0: no change, 1: from pure noise), got \(query["strength"].map { String($0.prefix(40)) } ?? "")")
         }
         var settings = SamplingSettings.defaults
-        settings.guidance = try Self.number(query, "guidance", default: settings.guidance, range: SamplingSettings.guidanceRange)
+        settings.guidance = try DigitRequest.number(query, "guidance", default: settings.guidance, range: SamplingSettings.guidanceRange)
         let defaultSteps: Float = m == .inpaint ? 25 : Float(settings.steps)
-        settings.steps = Int(try Self.number(query, "steps", default: min(defaultSteps, Float(timesteps)), range: 1...Float(min(Self.maxCalls, timesteps)), integer: true))
+        settings.steps = Int(try DigitRequest.number(query, "steps", default: min(defaultSteps, Float(timesteps)), range: 1...Float(min(Self.maxCalls, timesteps)), integer: true))
         self.settings = settings
-        resampling = Int(try Self.number(query, "resample", default: 1, range: 1...Float(Self.maxResampling), integer: true))
+        resampling = Int(try DigitRequest.number(query, "resample", default: 1, range: 1...Float(Self.maxResampling), integer: true))
         guard m == .inpaint || resampling == 1 else { throw APIError(.badRequest, "'resample' goes with mode=inpaint only") }
         guard settings.steps * resampling <= Self.maxCalls else {
             throw APIError(.badRequest, "'steps' x 'resample' = \(settings.steps * resampling) model calls; a request may make at most \(Self.maxCalls)")
         }
-        scale = Int(try Self.number(query, "scale", default: 1, range: 1...16, integer: true))
+        scale = Int(try DigitRequest.number(query, "scale", default: 1, range: 1...16, integer: true))
         if let text = query["seed"].map(String.init) {
             guard let s = UInt64(text) else { throw APIError(.badRequest, "'seed' must be a non-negative integer, got '\(text.prefix(40))'") }
             seed = s
@@ -104,17 +104,5 @@ struct CanvasRequest: Sendable {
         let picture = ImageGrid.make(images: out.clamped(-1, 1).scalars, count: 1, height: Self.side, width: Self.side, columns: 1,
                                      range: -1...1, scale: scale, padding: 0)
         return try picture.pngData()
-    }
-
-    private static func number(_ query: Parameters, _ name: String, default value: Float, range: ClosedRange<Float>,
-                               integer: Bool = false) throws(APIError) -> Float {
-        guard let text = query[Substring(name)].map(String.init) else { return value }
-        guard let x = Float(text), x.isFinite, !integer || x == x.rounded() else {
-            throw APIError(.badRequest, "'\(name)' must be \(integer ? "an integer" : "a number"), got '\(text.prefix(40))'")
-        }
-        guard range.contains(x) else {
-            throw APIError(.badRequest, "'\(name)' must be in \(integer ? "\(Int(range.lowerBound))...\(Int(range.upperBound))" : "\(range.lowerBound)...\(range.upperBound)"), got \(text.prefix(40))")
-        }
-        return x
     }
 }

@@ -101,7 +101,8 @@ struct DigitRequest: Sendable {
         throw APIError(.badRequest, "'\(name)' must be 1 or 0 (true/false, yes/no), got '\(text.prefix(40))'")
     }
 
-    private static func number(_ query: Parameters, _ name: String, default value: Float, range: ClosedRange<Float>,
+    /// A number parameter within `range` (an integer when `integer`); absent: `value`. Also parses the canvas route's.
+    static func number(_ query: Parameters, _ name: String, default value: Float, range: ClosedRange<Float>,
                                integer: Bool = false) throws(APIError) -> Float {
         guard let text = query[Substring(name)].map(String.init) else { return value }
         guard let x = Float(text), x.isFinite, !integer || x == x.rounded() else {

@@ -145,11 +145,7 @@ extension FineTuning {
             report("loss curves", out.appendingPathComponent("loss.png"))
             let table = RunResult.table(results)
             print("\n" + table)
-            try AtomicFile.write(Data((table + "\n").utf8), to: out.appendingPathComponent("results.md"))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try AtomicFile.write(try encoder.encode(results), to: out.appendingPathComponent("results.json"))
+            try writeResults(markdown: table, rows: results, in: out)
             report("results", out.appendingPathComponent("results.md"))
         }
 

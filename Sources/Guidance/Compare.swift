@@ -85,11 +85,7 @@ extension Guidance {
             }
             let text = "\(labels.count) digits per way (\(scoring.perClass) per class), \(base.sampler.rawValue), seed \(options.seed); " +
                 String(format: "real-vs-real FID floor %.2f\n\n", reference.floor) + Self.table(rows[...], header: true)
-            try AtomicFile.write(Data((text + "\n").utf8), to: out.appendingPathComponent("results.md"))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try AtomicFile.write(try encoder.encode(rows), to: out.appendingPathComponent("results.json"))
+            try writeResults(markdown: text, rows: rows, in: out)
             report("table", out.appendingPathComponent("results.md"))
             try writeImage(ImageGrid.make(Tensor.concat(firsts, axis: 0).clamped(-1, 1), columns: 10, range: -1...1, scale: 2,
                                           rowLabels: (1...rows.count).map(String.init), columnLabels: (0...9).map(String.init)),

@@ -11,17 +11,7 @@ final class CLITests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("\(binary.path) is not built (run through swift test)")
         }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = Self.root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        return try runProcess(binary, arguments, in: Self.root)
     }
 
     func assertFails(_ product: String, _ arguments: [String], saying message: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -186,15 +186,6 @@ final class TrainingFaultTests: XCTestCase {
 
     static func command(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
         guard FileManager.default.isExecutableFile(atPath: path) else { return (127, "\(path) not found") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        return try runProcess(URL(fileURLWithPath: path), arguments)
     }
 }

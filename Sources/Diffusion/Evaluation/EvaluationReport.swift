@@ -81,10 +81,13 @@ public struct EvaluationReport: Codable, Sendable {
         return lines.joined(separator: "\n")
     }
 
-    public func json() throws -> Data {
+    public func json() throws -> Data { try Self.jsonEncoder().encode(self) }
+
+    /// The encoder of score files: sorted, indented, and a diverged run's NaN or infinite FID written as a string.
+    public static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(self)
+        return encoder
     }
 }
