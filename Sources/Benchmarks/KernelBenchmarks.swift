@@ -48,6 +48,8 @@ enum KernelBenchmarks {
             ("data grad A^T x B", true, false, 1152, 128, 6272),
             ("square", false, false, 1024, 1024, 1024),
             ("square A^T x B^T", true, true, 1024, 1024, 1024),
+            ("square", false, false, 2048, 2048, 2048),
+            ("square", false, false, 4096, 4096, 4096),
             ("attention-size (1 thread)", false, true, 49, 8, 49),
             ("linear 128x32 x 32x128", false, false, 128, 32, 128),
         ]

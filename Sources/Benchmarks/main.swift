@@ -30,6 +30,12 @@ struct Benchmarks: ParsableCommand {
                                valueName: "name"))
     var path: String?
 
+    @Flag(help: "Time the GEMM blockings around the one derived from this machine's caches on the chapter shapes, and store the fastest for later runs (~/.cache/diffusion-from-scratch/gemm-blocking.json).")
+    var tuneGemm = false
+
+    @Flag(help: "Delete the stored GEMM tuning, so the blocking is derived from the caches again.")
+    var resetGemmTuning = false
+
     @Flag(help: "Measure resident memory over a long sampling run (200 guided DDIM steps, batch 100).")
     var samplingMemory = false
 
@@ -59,6 +65,13 @@ struct Benchmarks: ParsableCommand {
 
     func run() throws {
         var results: [Measurement] = []
+        if resetGemmTuning {
+            print(try GEMMTuning.reset() ? "deleted \(GEMMTuning.fileURL!.path)" : "no stored GEMM tuning")
+        }
+        if tuneGemm {
+            try GEMMTuningReport.tuneAndStore()
+            return
+        }
         for name in selected {
             guard let model = ChapterModel(rawValue: name) else { continue }
             if profile {
@@ -82,6 +95,7 @@ struct Benchmarks: ParsableCommand {
             }
         }
         if kernels {
+            if !json { print(GEMMBlocking.currentReport) }
             let rows = path.map { KernelBenchmarks.convPaths($0 == "all" ? ConvPath.allCases : [ConvPath(rawValue: $0)!], only: only) }
                 ?? KernelBenchmarks.run(only: only)
             let width = max(36, rows.map(\.name.count).max() ?? 0)

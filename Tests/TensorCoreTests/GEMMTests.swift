@@ -18,7 +18,7 @@ final class GEMMTests: XCTestCase {
     /// left untouched) with the reference.
     func check(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
                padA: Int = 0, padB: Int = 0, padC: Int = 0, nanC: Bool = false, maxThreads: Int = 2,
-               file: StaticString = #filePath, line: UInt = #line) {
+               blocking: GEMMBlocking = .current, file: StaticString = #filePath, line: UInt = #line) {
         var rng = LCG(state: UInt64(m * 1_000_003 + n * 1009 + k * 7 + (transA ? 1 : 0) + (transB ? 2 : 0)))
         let lda = (transA ? m : k) + padA, ldb = (transB ? k : n) + padB, ldc = n + padC
         let a = rng.array(max(1, (transA ? k : m) * lda))
@@ -44,7 +44,7 @@ final class GEMMTests: XCTestCase {
                     GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
                                beta: beta, c: pc.baseAddress!, ldc: ldc, maxThreads: maxThreads,
-                               minFlopsPerThread: 0)
+                               minFlopsPerThread: 0, blocking: blocking)
                 }
             }
         }
@@ -56,7 +56,7 @@ final class GEMMTests: XCTestCase {
             worst = max(worst, err)
         }
         XCTAssertLessThanOrEqual(worst, 1e-4, "sgemm tA=\(transA) tB=\(transB) m=\(m) n=\(n) k=\(k) "
-                                 + "alpha=\(alpha) beta=\(beta)", file: file, line: line)
+                                 + "alpha=\(alpha) beta=\(beta) \(blocking)", file: file, line: line)
     }
 
     let transposes = [(false, false), (false, true), (true, false), (true, true)]
@@ -88,6 +88,22 @@ final class GEMMTests: XCTestCase {
             check(transA: ta, transB: tb, m: 301, n: 20, k: 400, alpha: 1.5, beta: 0.5)
         }
         check(transA: false, transB: false, m: 300, n: 70, k: 50, maxThreads: 1)
+    }
+
+    /// The blocking only reorders the sums: every kc and mc, including ones far smaller than any machine would
+    /// pick (many k-blocks and row blocks on small shapes), gives the reference product, threaded or not.
+    func testAnyBlockingGivesTheSameProduct() {
+        let blockings = [GEMMBlocking(kc: 1, mc: 6), GEMMBlocking(kc: 32, mc: 6), GEMMBlocking(kc: 48, mc: 12),
+                         GEMMBlocking(kc: 200, mc: 90), GEMMBlocking(kc: 512, mc: 1020),
+                         GEMMBlocking.derived(from: CacheSizes(l1d: 48 << 10, l2: 2 << 20)),
+                         GEMMBlocking.derived(from: .fallback)]
+        for blocking in blockings {
+            for (ta, tb) in transposes {
+                check(transA: ta, transB: tb, m: 45, n: 83, k: 130, beta: 0.5, blocking: blocking)
+                check(transA: ta, transB: tb, m: 100, n: 40, k: 97, nanC: true, blocking: blocking)
+            }
+            check(transA: false, transB: false, m: 31, n: 150, k: 600, maxThreads: 1, blocking: blocking)
+        }
     }
 
     func testDegenerateShapes() {

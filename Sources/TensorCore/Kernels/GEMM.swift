@@ -4,11 +4,14 @@ import Foundation
 ///
 /// How it is organised (the classic Goto/BLIS scheme, simplified):
 ///
-///     for each block of K (kc <= 384 deep)                      -- C is updated once per k-block
-///       for each block of rows of A (mc <= 288 rows)            -- A block packed, stays in L2 (<= 432 KB)
-///         for each 64-column panel of B                         -- B panel packed, [kc, 64], L1/L2
-///           for each 6-row panel of the A block                 -- streams through the B panel
+///     for each block of K (kc deep)                             -- C is updated once per k-block
+///       for each block of rows of A (mc rows)                   -- A block packed [mc, kc], stays in L2
+///         for each 64-column panel of B                         -- B panel packed [kc, 64], in L2
+///           for each 6-row panel of the A block                 -- A micro-panel [kc, 6], in L1
 ///             micro-kernel: 6 x 64 tile of C in 24 AVX-512 registers, k loop of length kc
+///
+/// kc and mc come from the machine's cache sizes (GEMMBlocking.swift), or from a measurement stored for it
+/// (GEMMTuning.swift); `Benchmarks --kernels` prints the ones in use.
 ///
 /// Threads split C into independent rectangles (by columns when N is wide enough, else by rows); each thread
 /// runs the loop nest above on its rectangle with its own packing buffers, so no synchronisation is needed
@@ -38,7 +41,7 @@ public enum GEMM {
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, maxThreads: Int,
-                      minFlopsPerThread: Double) {
+                      minFlopsPerThread: Double, blocking: GEMMBlocking = .current) {
         precondition(m >= 0 && n >= 0 && k >= 0, "GEMM: negative dimension")
         precondition(ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n), "GEMM: leading dimension too small")
         if m == 0 || n == 0 { return }
@@ -54,13 +57,13 @@ public enum GEMM {
         let byWork = minFlopsPerThread > 0 ? Int(min(flops / minFlopsPerThread, 1024)) : maxThreads
         let threads = max(1, min(maxThreads, defaultThreads, byWork))
         if threads == 1 {
-            let ws = Workspace(m: m, k: k)
+            let ws = Workspace(m: m, k: k, blocking: blocking)
             problem.compute(rows: 0..<m, cols: 0..<n, workspace: ws)
             return
         }
         let parts = problem.split(threads: threads)
         DispatchQueue.concurrentPerform(iterations: parts.count) { t in
-            let ws = Workspace(m: parts[t].rows.count, k: k)
+            let ws = Workspace(m: parts[t].rows.count, k: k, blocking: blocking)
             problem.compute(rows: parts[t].rows, cols: parts[t].cols, workspace: ws)
         }
     }
@@ -68,14 +71,15 @@ public enum GEMM {
     /// Number of cores used by the default entry point.
     static let defaultThreads = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
 
-    /// K is cut into blocks of at most this depth (a packed [384, 64] B panel is 96 KB).
-    static let kcMax = 384
-    /// Rows of A packed at once (multiple of 6): a [288, 384] A block is 432 KB, half of L2.
-    static let mcMax = 288
+    /// K is cut into blocks of at most this depth (GEMMBlocking.current.kc).
+    static var kcMax: Int { GEMMBlocking.current.kc }
+    /// Rows of A packed at once, a multiple of 6 (GEMMBlocking.current.mc).
+    static var mcMax: Int { GEMMBlocking.current.mc }
 
-    /// Depth of the k-blocks: K split into equal blocks of at most kcMax (1600 -> 5 x 320, not 4 x 384 + 64).
-    static func kcDepth(_ k: Int) -> Int {
-        let kBlocks = max(1, (k + kcMax - 1) / kcMax)
+    /// Depth of the k-blocks: K split into equal blocks of at most kc (kc 384: 1600 -> 5 x 320, not
+    /// 4 x 384 + 64).
+    static func kcDepth(_ k: Int, kc: Int = kcMax) -> Int {
+        let kBlocks = max(1, (k + kc - 1) / kc)
         return (k + kBlocks - 1) / kBlocks
     }
 
@@ -92,7 +96,7 @@ public enum GEMM {
                         packA: (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>,
                         packB: (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         if rows.isEmpty || cols.isEmpty { return }
-        let kcTarget = kcDepth(k)
+        let kcTarget = kcDepth(k, kc: ws.blocking.kc), mcMax = ws.blocking.mc
         var p0 = 0
         while p0 < k {
             let kc = min(kcTarget, k - p0)
@@ -172,18 +176,21 @@ public enum GEMM {
         let aPack: UnsafeMutablePointer<Float>
         let bPack: UnsafeMutablePointer<Float>
         let tile: UnsafeMutablePointer<Float>
+        /// The block sizes the loop nest uses with these buffers.
+        let blocking: GEMMBlocking
 
         /// Sized for the largest blocks any product can use. `Workspace(m:k:)` sizes it for one product
         /// instead, which keeps small products' buffers small (cheap to allocate, no fresh pages to fault in).
         convenience init() { self.init(m: GEMM.mcMax, k: GEMM.kcMax) }
 
-        init(m: Int, k: Int) {
+        init(m: Int, k: Int, blocking: GEMMBlocking = .current) {
+            self.blocking = blocking
             func alloc(_ count: Int) -> UnsafeMutablePointer<Float> {
                 UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
                     .bindMemory(to: Float.self, capacity: count)
             }
-            let kc = min(k, GEMM.kcMax)  // >= kcDepth(k') for every k' <= k
-            let mc = (min(m, GEMM.mcMax) + GEMM.mr - 1) / GEMM.mr * GEMM.mr
+            let kc = min(k, blocking.kc)  // >= kcDepth(k', kc: blocking.kc) for every k' <= k
+            let mc = (min(m, blocking.mc) + GEMM.mr - 1) / GEMM.mr * GEMM.mr
             aPack = alloc(mc * kc)
             bPack = alloc(kc * GEMM.nr + 32)  // slack: implicit-im2col packing may write 32 past the end
             tile = alloc(GEMM.mr * GEMM.nr)
