@@ -15,10 +15,14 @@ public final class DigitService: Sendable {
     /// two at once would only share them and both answer later.
     /// - maxWaiting: requests allowed to wait; more are refused with 503.
     /// - maxWait: how long a request may wait for its turn before a 503.
-    public init(model: TrainedModel, clothing: TrainedModel? = nil, maxWaiting: Int = 8, maxWait: Duration = .seconds(30)) {
+    /// - maxQueueDelay: a request is refused at once (503) when the ones ahead of it would, by the measured
+    ///   service time, keep it waiting longer than this. The default, 0.25 s, is about two default requests:
+    ///   under overload an accepted request then answers within a few service times instead of a whole queue's.
+    public init(model: TrainedModel, clothing: TrainedModel? = nil, maxWaiting: Int = 8, maxWait: Duration = .seconds(30),
+                maxQueueDelay: Duration = .milliseconds(250)) {
         self.model = model
         self.clothing = clothing
-        gate = SamplingGate(maxConcurrent: 1, maxWaiting: maxWaiting, maxWait: maxWait)
+        gate = SamplingGate(maxConcurrent: 1, maxWaiting: maxWaiting, maxWait: maxWait, maxQueueDelay: maxQueueDelay)
     }
 
     /// The model a request names: `digits` (or no `model` parameter) or `fashion`; anything else is a 400.
@@ -32,13 +36,18 @@ public final class DigitService: Sendable {
         }
     }
 
-    /// Draws the request's digits: a PNG of one row of digits or of the denoising trajectory, or an animated GIF.
-    func image(for request: DigitRequest, model: TrainedModel) async throws -> (data: Data, contentType: String) {
-        do { try await gate.enter() } catch {
+    /// Waits for the sampling slot (pair with `gate.leave(since:)`); a refusal is a 503 with Retry-After.
+    func enterGate() async throws(APIError) -> ContinuousClock.Instant {
+        do { return try await gate.enter() } catch {
             let reason = error == .queueFull ? "the server is busy (queue full)" : "the server is busy (waited too long)"
             throw APIError(.serviceUnavailable, reason + "; try again shortly", headers: [.retryAfter: "2"])
         }
-        defer { Task { await gate.leave() } }
+    }
+
+    /// Draws the request's digits: a PNG of one row of digits or of the denoising trajectory, or an animated GIF.
+    func image(for request: DigitRequest, model: TrainedModel) async throws -> (data: Data, contentType: String) {
+        let admitted = try await enterGate()
+        defer { Task { await gate.leave(since: admitted) } }
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { try Self.render(model, request) })

@@ -1,31 +1,40 @@
 import Foundation
 
 /// Sampling is CPU-bound and both cores serve one request at a time best, so requests pass a gate:
-/// at most `maxConcurrent` run, at most `maxWaiting` wait, and a waiter that is not admitted within
-/// `maxWait` gives up. A full queue or a timed-out wait is answered 503 with Retry-After.
+/// at most `maxConcurrent` run and the others wait in order. A request is only let into the queue if the
+/// requests ahead of it will, by the measured service time, be done within `maxQueueDelay`; otherwise (or when
+/// `maxWaiting` wait already, or a waiter is not admitted within `maxWait`) it is answered 503 with
+/// Retry-After at once. Refusing early is what keeps the accepted requests fast under overload: a queue of
+/// eight 0.13 s requests made every accepted one wait about a second (scripts/overload.sh, issue 17).
 actor SamplingGate {
     enum Refusal: Error { case queueFull, timedOut }
 
     let maxConcurrent: Int
     let maxWaiting: Int
     let maxWait: Duration
+    let maxQueueDelay: Duration
     private var running = 0
     private var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
     private var nextID = 0
+    /// Moving average of how long a request holds its slot (nil until one has finished).
+    private(set) var serviceTime: Duration?
+    private let clock = ContinuousClock()
 
-    init(maxConcurrent: Int, maxWaiting: Int, maxWait: Duration) {
+    init(maxConcurrent: Int, maxWaiting: Int, maxWait: Duration, maxQueueDelay: Duration = .seconds(30)) {
         self.maxConcurrent = maxConcurrent
         self.maxWaiting = maxWaiting
         self.maxWait = maxWait
+        self.maxQueueDelay = maxQueueDelay
     }
 
-    /// Waits for a slot. Every successful `enter()` must be paired with `leave()`.
-    func enter() async throws(Refusal) {
+    /// Waits for a slot and returns the moment it was granted. Every successful `enter()` must be paired with
+    /// `leave(since:)`, passing that moment.
+    func enter() async throws(Refusal) -> ContinuousClock.Instant {
         if running < maxConcurrent {
             running += 1
-            return
+            return clock.now
         }
-        guard waiters.count < maxWaiting else { throw .queueFull }
+        guard waiters.count < maxWaiting, expectedWait(behind: waiters.count) <= maxQueueDelay else { throw .queueFull }
         let id = nextID
         nextID += 1
         let limit = maxWait
@@ -35,10 +44,21 @@ actor SamplingGate {
         }
         let admitted = await withCheckedContinuation { continuation in waiters.append((id, continuation)) }
         guard admitted else { throw .timedOut }
+        return clock.now
     }
 
-    /// Frees a slot, handing it straight to the longest waiter if there is one.
-    func leave() {
+    /// How long a request that finds `ahead` others waiting will wait: one service time for the running
+    /// requests to finish (an upper bound) and one per `maxConcurrent` waiters ahead. Zero until a request has
+    /// been timed, so the first ones are never refused for a guess.
+    func expectedWait(behind ahead: Int) -> Duration {
+        guard let serviceTime else { return .zero }
+        return serviceTime * (1 + ahead / maxConcurrent)
+    }
+
+    /// Frees a slot, handing it straight to the longest waiter if there is one, and updates the service time.
+    func leave(since start: ContinuousClock.Instant) {
+        let held = start.duration(to: clock.now)
+        serviceTime = serviceTime.map { $0 * 0.8 + held * 0.2 } ?? held
         if waiters.isEmpty {
             running -= 1
         } else {
