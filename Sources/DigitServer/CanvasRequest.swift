@@ -40,7 +40,11 @@ struct CanvasRequest: Sendable {
     /// Body bytes this request needs.
     var bodySize: Int { mode == .inpaint ? 2 * Self.pixels : Self.pixels }
 
+    /// The parameters /api/edit reads; anything else, or any of them twice, is a 400.
+    static let parameterNames = ["mode", "digit", "strength", "steps", "guidance", "resample", "seed", "scale"]
+
     init(_ query: Parameters, timesteps: Int) throws(APIError) {
+        try DigitRequest.checkNames(query, allowed: Self.parameterNames, route: "/api/edit")
         guard let text = query["mode"].map(String.init) else { throw APIError(.badRequest, "missing parameter 'mode' (sdedit, clean or inpaint)") }
         guard let m = Mode(rawValue: text) else { throw APIError(.badRequest, "'mode' must be one of sdedit, clean, inpaint, got '\(text.prefix(40))'") }
         mode = m

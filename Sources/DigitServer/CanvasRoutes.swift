@@ -33,11 +33,8 @@ extension DigitService {
 
     /// Runs a canvas edit behind the gate, off the event loops: the result as PNG bytes.
     func edit(_ request: CanvasRequest, _ body: [UInt8]) async throws -> Data {
-        do { try await gate.enter() } catch {
-            let reason = error == .queueFull ? "the server is busy (queue full)" : "the server is busy (waited too long)"
-            throw APIError(.serviceUnavailable, reason + "; try again shortly", headers: [.retryAfter: "2"])
-        }
-        defer { Task { await gate.leave() } }
+        let admitted = try await enterGate()
+        defer { Task { await gate.leave(since: admitted) } }
         let model = self.model
         return try await withCheckedThrowingContinuation { continuation in
             Self.editQueue.async {

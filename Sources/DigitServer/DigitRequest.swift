@@ -27,14 +27,17 @@ struct DigitRequest: Sendable {
     /// Checks that `query` names only parameters the route reads, each once: `digit=3&digit=5` is ambiguous, so
     /// a 400 naming the parameter rather than a silent choice of one of them.
     static func checkNames(_ query: Parameters, number: Bool) throws(APIError) {
-        let allowed = parameterNames(number: number)
+        try checkNames(query, allowed: parameterNames(number: number), route: number ? "/api/number" : "/api/generate")
+    }
+
+    /// The same check for any route's list of parameters (the canvas's /api/edit uses it too).
+    static func checkNames(_ query: Parameters, allowed: [String], route: String) throws(APIError) {
         var seen: Set<Substring> = []
         for (name, _) in query {
             guard allowed.contains(String(name)) else {
-                throw APIError(.badRequest, "unknown parameter '\(name.prefix(40))'; \(number ? "/api/number" : "/api/generate") takes "
-                    + allowed.joined(separator: ", "))
+                throw APIError(.badRequest, "unknown parameter '\(name.prefix(40))'; \(route) takes " + allowed.joined(separator: ", "))
             }
-            guard seen.insert(name).inserted else { throw APIError(.badRequest, "parameter '\(name)' is given more than once; give it once") }
+            guard seen.insert(name).inserted else { throw APIError(.badRequest, "parameter '\(name.prefix(40))' is given more than once; give it once") }
         }
     }
 

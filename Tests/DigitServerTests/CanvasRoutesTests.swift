@@ -84,6 +84,9 @@ final class CanvasRoutesTests: XCTestCase {
             ("/api/edit?mode=inpaint&steps=50&resample=5", Self.drawing + Self.mask, nil, .badRequest, "250 model calls; a request may make at most 200"),
             ("/api/edit?mode=inpaint&resample=11", Self.drawing + Self.mask, nil, .badRequest, "'resample' must be in 1...10"),
             ("/api/edit?mode=sdedit&digit=3&seed=x", Self.drawing, nil, .badRequest, "'seed' must be a non-negative integer"),
+            ("/api/edit?mode=sdedit&digit=3&strenght=0.5", Self.drawing, nil, .badRequest, "unknown parameter 'strenght'; /api/edit takes mode, digit, strength"),
+            ("/api/edit?mode=sdedit&digit=3&digit=5", Self.drawing, nil, .badRequest, "parameter 'digit' is given more than once"),
+            ("/api/edit?mode=sdedit&mode=clean&digit=3", Self.drawing, nil, .badRequest, "parameter 'mode' is given more than once"),
         ]
         try await app().test(.router) { client in
             for (uri, body, type, status, message) in cases {
