@@ -14,7 +14,7 @@ extension Conditional {
                   Conditional generate --digit 3 --count 16 --guidance 4 --out threes.png
                   Conditional generate --number 2026 --out year.png
                   Conditional generate --equation "12+30" --out sum.png   (draws 12+30=42)
-                  Conditional generate --sweep --out sweep.png     (rows 0-9, columns w = 0, 0.5, 2, 4)
+                  Conditional generate --sweep --out sweep.png     (rows 0-9; real test digits, then w = 0, 0.5, 2, 4; 4 each)
                   Conditional generate --grid --count 8            (rows 0-9, 8 samples each)
                   Conditional generate --digit 5 --trajectory      (the denoising, step by step)
                   Conditional generate --digit 5 --count 4 --animate five.gif   (x_t and x0hat, one frame per step)
@@ -31,7 +31,7 @@ extension Conditional {
         @Option(help: "An equation of whole numbers and + - * /, e.g. \"12+30\": drawn with its answer (12+30=42), at most \(Equation.maxLength) characters.")
         var equation: String?
 
-        @Flag(help: "A grid: rows are the digits 0-9, columns guidance w = 0, 0.5, 2, 4.")
+        @Flag(help: "A grid: rows are the digits 0-9; columns --count real test digits, then --count samples at each of w = 0, 0.5, 2, 4.")
         var sweep = false
 
         @Flag(help: "A grid: one row per digit 0-9, --count samples each.")
@@ -43,8 +43,11 @@ extension Conditional {
         @Option(help: "Also write the denoising as an animated GIF (x_t and x0hat side by side, one frame per step).")
         var animate: String?
 
-        @Option(help: "How many images of the digit.")
-        var count = 1
+        @Option(help: "How many images of the digit (with --grid: per row, default 8; with --sweep: per cell, default 4).")
+        var count: Int?
+
+        /// `--count`, or the default of the chosen mode.
+        var samples: Int { count ?? (sweep ? 4 : grid ? 8 : 1) }
 
         @Option(help: "Output PNG file.")
         var out = "digit.png"
@@ -64,7 +67,8 @@ extension Conditional {
                     throw ValidationError("--number must be 1 to 32 digits 0-9, got '\(number)'")
                 }
             }
-            guard count >= 1 && count <= 256 else { throw ValidationError("--count must be in 1...256, got \(count)") }
+            if let count, !(1...256).contains(count) { throw ValidationError("--count must be in 1...256, got \(count)") }
+            if sweep, samples > 16 { throw ValidationError("--count with --sweep must be in 1...16, got \(samples)") }
             guard scale >= 1 && scale <= 32 else { throw ValidationError("--scale must be in 1...32, got \(scale)") }
             guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got '\(out)'") }
             if let animate {
@@ -78,15 +82,15 @@ extension Conditional {
             let url = URL(fileURLWithPath: out)
             let (image, what): (GrayImage, String)
             if sweep {
-                let scales: [Float] = [0, 0.5, 2, 4]
-                var columns: [Tensor] = []
-                for w in scales { columns.append(try sampling.generate(trained, labels: Array(0...9), guidance: w).images) }
-                // Interleave so that each row is one digit across the guidance scales.
-                let tiles = (0...9).flatMap { d in columns.map { $0.narrow(axis: 0, start: d, length: 1) } }
-                image = ImageGrid.make(Tensor.concat(tiles, axis: 0).clamped(-1, 1), columns: scales.count, range: -1...1, scale: 3,
-                                       rowLabels: (0...9).map(String.init), columnLabels: scales.map { "w=\($0)" })
-                what = "guidance sweep"
+                // The same seed for every column: each cell starts from the same noise, only w changes.
+                let k = samples, scales: [Float] = [0, 0.5, 2, 4]
+                let labels = (0...9).flatMap { Array(repeating: $0, count: k) }
+                var groups = [(label: "real", images: try realDigits(perClass: k))]
+                for w in scales { groups.append((label: "w=\(w)", images: try sampling.generate(trained, labels: labels, guidance: w).images)) }
+                image = DiffusionFigures.sweep(groups, classes: 10, perClass: k)
+                what = "guidance sweep (\(k) per cell)"
             } else if grid {
+                let count = samples
                 let labels = (0...9).flatMap { Array(repeating: $0, count: count) }
                 let images = try sampling.generate(trained, labels: labels).images
                 image = ImageGrid.make(images.clamped(-1, 1), columns: count, range: -1...1, scale: 2, rowLabels: (0...9).map(String.init))
@@ -102,7 +106,7 @@ extension Conditional {
                                        columns: labels.count, range: -1...1, scale: scale, padding: 0)
                 what = "the number \(number)"
             } else {
-                let d = digit ?? 0
+                let d = digit ?? 0, count = samples
                 let labels = Array(repeating: d, count: count)
                 // About ten frames, whichever sampler: DDPM always runs all of the model's T steps.
                 let total = sampling.settings().stepCount(timesteps: trained.schedule.steps)
@@ -122,6 +126,13 @@ extension Conditional {
                 what = count == 1 ? "a \(d)" : "\(count) images of \(d)"
             }
             try writeImage(image, url.deletingLastPathComponent(), url.lastPathComponent, what)
+        }
+
+        /// The first `perClass` test digits of each class, class-major, as `[10 * perClass, 1, 28, 28]` in [-1, 1].
+        func realDigits(perClass: Int) throws -> Tensor {
+            let test = try MNIST.load(split: .test)
+            let indices = (0...9).flatMap { d in (0..<test.count).lazy.filter { test.labels[$0] == UInt8(d) }.prefix(perClass) }
+            return Tensor(shape: [indices.count, 1, test.rows, test.cols], scalars: test.pixels(indices: indices, range: .minusOneToOne))
         }
     }
 }

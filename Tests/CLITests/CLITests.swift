@@ -40,6 +40,7 @@ final class CLITests: XCTestCase {
         try assertFails("Conditional", ["generate", "--digit", "3", "--guidance", "nan"], saying: "--guidance must be in 0...20")
         try assertFails("Conditional", ["generate", "--number", "20x6"], saying: "--number must be 1 to 32 digits")
         try assertFails("Conditional", ["generate"], saying: "give exactly one of --digit D, --number N, --equation E, --sweep or --grid")
+        try assertFails("Conditional", ["generate", "--sweep", "--count", "17"], saying: "--count with --sweep must be in 1...16, got 17")
         try assertFails("Conditional", ["generate", "--digit", "3", "--out", "x.jpg"], saying: "--out must name a .png file")
         try assertFails("Conditional", ["generate", "--digit", "3", "--checkpoint", "no/such/file.safetensors"],
                         saying: "no/such/file.safetensors")
@@ -128,7 +129,7 @@ final class CLITests: XCTestCase {
         try assertFails("Guidance", ["inpaint", "--erase", "middle"], saying: "erase")
         // A mask of another size than the picture: both files named, with their sizes.
         try assertFails("Guidance", ["inpaint", "--image", "Chapters/images/01-basic/samples-5steps.png", "--mask", "Chapters/images/04-conditional/sweep.png"],
-                        saying: "--mask Chapters/images/04-conditional/sweep.png is 353x871 but --image Chapters/images/01-basic/samples-5steps.png is 466x466")
+                        saying: "--mask Chapters/images/04-conditional/sweep.png is 1169x591 but --image Chapters/images/01-basic/samples-5steps.png is 466x466")
         try assertFails("Conditional", ["generate", "--equation", "1/0"], saying: "--equation '1/0': division by zero")
         try assertFails("Conditional", ["generate", "--equation", "2^8"], saying: "--equation '2^8': '^' is not allowed; use whole numbers and + - * /")
         try assertFails("Conditional", ["generate", "--equation", "1+2+3+4+5+6+7+8+9+10+11+12"], saying: "--equation '1+2+3+4+5+6+7+8+9+10+11+12': the equation has 26 characters; at most 24")

@@ -40,6 +40,27 @@ public enum DiffusionFigures {
                               rowLabels: batches.map(\.label))
     }
 
+    /// A guidance sweep: one row per class; for each column group (real images, then one group per w)
+    /// `perClass` samples side by side, so that both what w buys (typical, legible shapes) and what it costs
+    /// (variety within a cell) can be seen. Only the first column of a group carries its label.
+    /// - parameter groups: a label and `[classes * perClass, 1, H, W]` images in [-1, 1], class-major
+    ///   (the `perClass` images of class 0 first).
+    public static func sweep(_ groups: [(label: String, images: Tensor)], classes: Int, perClass: Int,
+                             scale: Int = 2) -> GrayImage {
+        precondition(groups.allSatisfy { $0.images.shape[0] == classes * perClass },
+                     "sweep: every group needs classes * perClass images")
+        var tiles: [Tensor] = []
+        for c in 0..<classes {
+            for group in groups {
+                for k in 0..<perClass { tiles.append(group.images.narrow(axis: 0, start: c * perClass + k, length: 1)) }
+            }
+        }
+        let labels = groups.flatMap { [$0.label] + Array(repeating: "", count: perClass - 1) }
+        return ImageGrid.make(Tensor.concat(tiles, axis: 0).clamped(-1, 1), columns: groups.count * perClass,
+                              range: -1...1, scale: scale, rowLabels: (0..<classes).map(String.init),
+                              columnLabels: labels)
+    }
+
     /// The denoising as film frames, one per recorded step and a last one for the result: for each of the first
     /// `count` samples (one row each), x_t on the left and the predicted x_0 on the right, as TeaPearce's GIFs.
     public static func animationFrames(_ trajectory: SamplingTrajectory, final: Tensor, count: Int, scale: Int = 4) -> [GrayImage] {
