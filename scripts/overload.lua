@@ -43,7 +43,10 @@ end
 function delay()
   if interval == 0 then return 0 end
   local t = now_ms()
-  if next_at == nil then next_at = t + math.random() * interval end -- spread the threads' first sends
+  -- Spread the threads' first sends evenly over one interval. (Not math.random: every thread's Lua state starts
+  -- from the same seed, so all threads drew the same offset and sent in one burst per interval, which made the
+  -- offered load a train of 16 simultaneous requests instead of a steady rate.)
+  if next_at == nil then next_at = t + (index - 1) / threads_total() * interval end
   local d = next_at - t
   next_at = next_at + interval
   return d > 0 and d or 0

@@ -56,4 +56,27 @@ final class SamplingGateTests: XCTestCase {
         await gate.leave(since: first)
         await gate.leave(since: try await second.value)
     }
+
+    /// The wait counts what is left of the running request: behind one that has almost finished, a request is
+    /// let in even with a budget far below one service time; behind one that has just started, it is refused.
+    func testCountsWhatIsLeftOfTheRunningRequest() async throws {
+        let gate = SamplingGate(maxConcurrent: 1, maxWaiting: 8, maxWait: .seconds(10), maxQueueDelay: .milliseconds(60))
+        try await serve(gate, for: .milliseconds(200))
+        let running = try await gate.enter()
+        let early = await gate.expectedWait(behind: 0)
+        XCTAssertGreaterThan(early, .milliseconds(100), "just started: most of a 200 ms service time is left")
+        do {
+            _ = try await gate.enter()
+            XCTFail("about 200 ms left of the running request is over the 60 ms budget")
+        } catch {
+            XCTAssertEqual(error, .queueFull)
+        }
+        try await Task.sleep(for: .milliseconds(190))
+        let late = await gate.expectedWait(behind: 0)
+        XCTAssertLessThanOrEqual(late, .milliseconds(60), "nearly done: at most the budget is left")
+        let waiter = Task { try await gate.enter() }
+        while await gate.queueLength == 0 { try await Task.sleep(for: .milliseconds(2)) }
+        await gate.leave(since: running)
+        await gate.leave(since: try await waiter.value)
+    }
 }
