@@ -33,16 +33,10 @@ extension DigitService {
 
     /// Runs a canvas edit behind the gate, off the event loops: the result as PNG bytes.
     func edit(_ request: CanvasRequest, _ body: [UInt8]) async throws -> Data {
-        let admitted = try await enterGate()
-        defer { Task { await gate.leave(since: admitted) } }
         let model = self.model
-        return try await withCheckedThrowingContinuation { continuation in
-            Self.editQueue.async {
-                continuation.resume(with: Result {
-                    do { return try request.render(model, body) } catch let error as EditingError {
-                        throw APIError(.badRequest, "\(error)")
-                    }
-                })
+        return try await behindGate(on: Self.editQueue) {
+            do { return try request.render(model, body) } catch let error as EditingError {
+                throw APIError(.badRequest, "\(error)")
             }
         }
     }

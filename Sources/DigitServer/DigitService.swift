@@ -50,11 +50,17 @@ public final class DigitService: Sendable {
 
     /// Draws the request's digits: a PNG of one row of digits or of the denoising trajectory, or an animated GIF.
     func image(for request: DigitRequest, model: TrainedModel) async throws -> (data: Data, contentType: String) {
+        try await behindGate(on: queue) { try Self.render(model, request) }
+    }
+
+    /// Runs one sampling job behind the gate (a refusal is a 503), on `queue` so the event loops stay free, and
+    /// then hands the heap pages it freed back to the system. Generations and canvas edits both come through here.
+    func behindGate<T: Sendable>(on queue: DispatchQueue, _ job: @escaping @Sendable () throws -> T) async throws -> T {
         let admitted = try await enterGate()
         defer { Task { await gate.leave(since: admitted) } }
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                continuation.resume(with: Result { try Self.render(model, request) })
+                continuation.resume(with: Result { try job() })
                 Self.returnFreedMemory()
             }
         }

@@ -11,18 +11,23 @@ final class SamplingGateTests: XCTestCase {
         await gate.leave(since: start)
     }
 
+    /// Asserts that the gate refuses a new request at once as full.
+    func assertRefused(_ gate: SamplingGate, _ why: String, line: UInt = #line) async {
+        do {
+            _ = try await gate.enter()
+            XCTFail(why, line: line)
+        } catch {
+            XCTAssertEqual(error, .queueFull, line: line)
+        }
+    }
+
     func testRefusesWhenTheQueueWouldTakeLongerThanItsBudget() async throws {
         let gate = SamplingGate(maxConcurrent: 1, maxWaiting: 8, maxWait: .seconds(10), maxQueueDelay: .milliseconds(50))
         try await serve(gate, for: .milliseconds(100))
         let measured = await gate.serviceTime
         XCTAssertGreaterThanOrEqual(measured ?? .zero, .milliseconds(100))
         let running = try await gate.enter()  // the slot is free: admitted at once
-        do {
-            _ = try await gate.enter()
-            XCTFail("a request behind a 100 ms one cannot start within 50 ms, so it must be refused")
-        } catch {
-            XCTAssertEqual(error, .queueFull)
-        }
+        await assertRefused(gate, "a request behind a 100 ms one cannot start within 50 ms, so it must be refused")
         await gate.leave(since: running)
     }
 
@@ -47,12 +52,7 @@ final class SamplingGateTests: XCTestCase {
         let first = try await gate.enter()
         let second = Task { try await gate.enter() }
         while await gate.queueLength == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        do {
-            _ = try await gate.enter()
-            XCTFail("maxWaiting 1 is full")
-        } catch {
-            XCTAssertEqual(error, .queueFull)
-        }
+        await assertRefused(gate, "maxWaiting 1 is full")
         await gate.leave(since: first)
         await gate.leave(since: try await second.value)
     }
@@ -65,12 +65,7 @@ final class SamplingGateTests: XCTestCase {
         let running = try await gate.enter()
         let early = await gate.expectedWait(behind: 0)
         XCTAssertGreaterThan(early, .milliseconds(100), "just started: most of a 200 ms service time is left")
-        do {
-            _ = try await gate.enter()
-            XCTFail("about 200 ms left of the running request is over the 60 ms budget")
-        } catch {
-            XCTAssertEqual(error, .queueFull)
-        }
+        await assertRefused(gate, "about 200 ms left of the running request is over the 60 ms budget")
         try await Task.sleep(for: .milliseconds(190))
         let late = await gate.expectedWait(behind: 0)
         XCTAssertLessThanOrEqual(late, .milliseconds(60), "nearly done: at most the budget is left")
