@@ -20,6 +20,6 @@ enum GEMMTuningReport {
                          m.gflops, 100 * m.gflops / derivedGflops) + mark)
         }
         try GEMMTuning.save(record)
-        print("stored \(record.blocking) in \(GEMMTuning.fileURL!.path) (geometric mean over \(GEMMTuning.shapes.count) shapes; another blocking replaces the derived one only when more than 3% faster)")
+        print("stored \(record.blocking) in \(GEMMTuning.fileURL!.path) (geometric mean over \(GEMMTuning.shapes.count) shapes; another blocking replaces the derived one only when more than \(Int(GEMMTuning.defaultMargin * 100))% faster)")
     }
 }

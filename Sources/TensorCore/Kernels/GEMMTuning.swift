@@ -48,10 +48,13 @@ public enum GEMMTuning {
         return record
     }
 
+    /// How much faster than the derived blocking another candidate must be to replace it.
+    public static let defaultMargin = 0.03
+
     /// Times every candidate on `shapes` (best of `repeats` runs of each, interleaved so that a disturbance
     /// hits all candidates alike) and returns the record of the fastest by geometric-mean GFLOPS. The derived
     /// blocking (the first candidate) is kept unless another is more than `margin` faster.
-    public static func tune(candidates: [GEMMBlocking], repeats: Int = 5, margin: Double = 0.03,
+    public static func tune(candidates: [GEMMBlocking], repeats: Int = 5, margin: Double = defaultMargin,
                             shapes: [Shape] = shapes, progress: (Int, Int) -> Void = { _, _ in }) -> Record {
         precondition(!candidates.isEmpty, "GEMMTuning.tune: no candidates")
         let buffers = shapes.map { s -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
