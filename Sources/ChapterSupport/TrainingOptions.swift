@@ -14,6 +14,9 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Loss on the predicted noise: mse or l1 (default: the chapter's; chapter 3 mse, chapter 4 l1).")
     public var loss: DiffusionObjective.Loss?
 
+    @Option(help: "Min-SNR-gamma loss weighting (Hang et al. 2023): timestep t weighted by min(SNR_t, gamma) / SNR_t; 0: off.")
+    public var minSnrGamma: Float?
+
     @Option(help: "Peak learning rate (Adam, warmup then cosine decay).")
     public var lr: Float = 2e-3
 
@@ -67,6 +70,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         if let trainSteps, !(1...10_000_000).contains(trainSteps) { throw ValidationError("--train-steps must be in 1...10000000, got \(trainSteps)") }
         if trainSteps != nil && (epochs != nil || minutes != nil) { throw ValidationError("give --train-steps, or --epochs and/or --minutes, not both") }
         if resume != nil && initFrom != nil { throw ValidationError("give --resume or --init-from, not both") }
+        if let minSnrGamma, !(minSnrGamma >= 0 && minSnrGamma <= 1000) { throw ValidationError("--min-snr-gamma must be in 0...1000, got \(minSnrGamma)") }
         guard emaDecay >= 0 && emaDecay < 1 else { throw ValidationError("--ema-decay must be in [0, 1), got \(emaDecay)") }
     }
 
@@ -84,6 +88,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         r.epochs = epochs ?? defaultEpochs
         r.emaDecay = emaDecay
         r.labelDropProbability = labelDrop
+        r.minSNRGamma = minSnrGamma.flatMap { $0 > 0 ? $0 : nil }
         r.seed = seed
         r.limit = limit
         return r

@@ -66,6 +66,7 @@ final class CLITests: XCTestCase {
         try assertFails("UNet2D", ["--channels", "32,abc"], saying: "--channels must be positive integers")
         try assertFails("UNet2D", ["--groups", "5"], saying: "--groups 5 must divide every channel count")
         try assertFails("DDPM", ["train", "--timesteps", "3"], saying: "--timesteps must be in 10...10000")
+        try assertFails("DDPM", ["train", "--min-snr-gamma=-1"], saying: "--min-snr-gamma must be in 0...1000")
         try assertFails("DDPM", ["train", "--resume", "/no/such/checkpoint.safetensors"], saying: "/no/such/checkpoint.safetensors")
         try assertFails("DDPM", ["sample", "--count", "0"], saying: "--count must be in 1...1024")
         try assertFails("Conditional", ["train", "--init-from", "a.safetensors", "--resume", "b.safetensors"], saying: "give --resume or --init-from, not both")

@@ -23,6 +23,8 @@ public struct DiffusionRecipe: Codable, Sendable, Equatable {
     public var emaDecay: Float = 0.999
     /// Classifier-free guidance training: the probability a label is replaced by the null class.
     public var labelDropProbability: Float = 0
+    /// Min-SNR-gamma loss weighting (`DiffusionObjective.minSNRWeight`); nil: the unweighted loss.
+    public var minSNRGamma: Float?
     public var seed: UInt64 = 0
     public var limit: Int?
 
@@ -60,7 +62,7 @@ public final class DiffusionTraining {
         self.recipe = recipe
         schedule = NoiseSchedule(recipe.schedule, steps: recipe.timesteps)
         objective = DiffusionObjective(schedule: schedule, loss: recipe.loss, labelDropProbability: recipe.labelDropProbability,
-                                       nullClass: recipe.nullClass)
+                                       nullClass: recipe.nullClass, minSNRGamma: recipe.minSNRGamma)
         var rng = SeededGenerator(seed: recipe.seed)
         let dropout = RandomSource(rng.split())
         let model = UNet2DModel(recipe.model, random: dropout, rng: &rng)
