@@ -11,7 +11,8 @@ extension Conditional {
             discussion: """
                 Writes OUT/map.json (resumable: settings already measured are skipped), OUT/map.md, OUT/fid-steps.png and \
                 OUT/accuracy-fid.png. DDPM always runs all of the model's T steps and is slow (1,000 digits: about 45 \
-                minutes on two cores); leave it out of --samplers for a quick map.
+                minutes on two cores); leave it out of --samplers for a quick map. A DDPM row keeps each finished batch \
+                of \(TrainedModel.sampleBatch) digits in OUT/batches until the row is done, so a stopped map resumes mid-row.
                 Example: Conditional map --samplers dpm-solver,ddim --steps 5,10 --guidance 0,0.5,1 --per-class 20
                 """)
 
@@ -65,6 +66,26 @@ extension Conditional {
             }
         }
 
+        func batchDirectory(_ out: URL) -> URL { out.appendingPathComponent("batches", isDirectory: true) }
+
+        /// A DDPM row (all T steps, an hour or more) batch by batch through kept files, so a stopped map resumes
+        /// from its last finished batch; the files go once the row is in map.json.
+        func resumableBatches(_ trained: TrainedModel, settings s: SamplingSettings, directory: URL,
+                              provenance: [String: String]) throws -> (Tensor, Double) {
+            let key = "\(s.sampler.rawValue)-\(s.stepCount(timesteps: trained.schedule.steps))-w\(s.guidance)"
+            let files = SampleBatchFiles(directory: batchDirectory(directory), key: key, provenance: provenance)
+            let batch = TrainedModel.sampleBatch
+            let kept = stride(from: 0, to: scoring.labels.count, by: batch).filter {
+                files.load(start: $0, labels: Array(scoring.labels[$0..<min($0 + batch, scoring.labels.count)])) != nil
+            }.count
+            if kept > 0 { print("  \(kept) batch(es) of \(batch) kept from an earlier run in \(files.directory.relativePath)") }
+            let batches = (scoring.labels.count + batch - 1) / batch
+            let bar = ProgressBar(total: max(1, (batches - kept) * s.stepCount(timesteps: trained.schedule.steps)), label: "sample",
+                                  itemsPerStep: min(batch, scoring.labels.count))
+            defer { bar.finish() }
+            return try files.generate(trained, labels: scoring.labels, settings: s, seed: seed, batch: batch) { done, _ in bar.update(step: done) }
+        }
+
         func run() throws {
             let url = ShippedFiles.resolve(checkpoint)
             let trained = try TrainedModel.loadConditional(contentsOf: url)
@@ -103,7 +124,9 @@ extension Conditional {
                 let steps = s.stepCount(timesteps: T)
                 if map.row(sampler: s.sampler.rawValue, steps: steps, guidance: s.guidance) != nil { continue }
                 print("[\(i + 1)/\(settings.count)] \(s.summary(timesteps: T))")
-                let (images, seconds) = try timed { try sampling.generateInBatches(trained, labels: scoring.labels, settings: s) }
+                let (images, seconds) = try s.sampler == .ddpm
+                    ? resumableBatches(trained, settings: s, directory: directory, provenance: provenance)
+                    : timed { try sampling.generateInBatches(trained, labels: scoring.labels, settings: s) }
                 let row = EvaluationReport.score(images: images, labels: scoring.labels, reference: reference, guidance: s.guidance,
                                                  sampler: s.sampler.rawValue, steps: steps, seconds: seconds)
                 print(String(format: "  accuracy %.2f%%, FID %.2f = %.2fx floor, %.1f s", 100 * row.accuracy, row.fid, row.fidRatio, seconds))
@@ -111,6 +134,7 @@ extension Conditional {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try AtomicFile.write(try encoder.encode(map), to: jsonURL)
+                try? FileManager.default.removeItem(at: batchDirectory(directory))
             }
             try AtomicFile.write(Data((map.table + "\n").utf8), to: directory.appendingPathComponent("map.md"))
             print(map.table)
