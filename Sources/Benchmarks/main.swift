@@ -36,6 +36,12 @@ struct Benchmarks: ParsableCommand {
     @Flag(help: "Delete the stored GEMM tuning, so the blocking is derived from the caches again.")
     var resetGemmTuning = false
 
+    @Flag(help: "Time every convolution path on each pass of each chapter layer (batch 128) and store, where one beats the plan's rule by more than 5%, the fastest for later runs (~/.cache/diffusion-from-scratch/conv-paths.json).")
+    var tuneConv = false
+
+    @Flag(help: "Delete the stored convolution path measurements, so the plan's rules choose again.")
+    var resetConvTuning = false
+
     @Flag(help: "Measure resident memory over a long sampling run (200 guided DDIM steps, batch 100).")
     var samplingMemory = false
 
@@ -68,8 +74,12 @@ struct Benchmarks: ParsableCommand {
         if resetGemmTuning {
             print(try GEMMTuning.reset() ? "deleted \(GEMMTuning.fileURL!.path)" : "no stored GEMM tuning")
         }
-        if tuneGemm {
-            try GEMMTuningReport.tuneAndStore()
+        if resetConvTuning {
+            print(try ConvTuning.reset() ? "deleted \(ConvTuning.fileURL!.path)" : "no stored convolution tuning")
+        }
+        if tuneGemm || tuneConv {
+            if tuneGemm { try GEMMTuningReport.tuneAndStore() }
+            if tuneConv { try ConvTuningReport.tuneAndStore() }
             return
         }
         for name in selected {
@@ -95,7 +105,7 @@ struct Benchmarks: ParsableCommand {
             }
         }
         if kernels {
-            if !json { print(GEMMBlocking.currentReport) }
+            if !json { print(GEMMBlocking.currentReport); print(ConvTuningReport.currentReport) }
             let rows = path.map { KernelBenchmarks.convPaths($0 == "all" ? ConvPath.allCases : [ConvPath(rawValue: $0)!], only: only) }
                 ?? KernelBenchmarks.run(only: only)
             let width = max(36, rows.map(\.name.count).max() ?? 0)

@@ -250,7 +250,7 @@ final class ConvKernelTests: XCTestCase {
             G(batch: 2, inChannels: 1, outChannels: 32, height: 9, width: 33, kernelHeight: 5, kernelWidth: 5, padding: 2),
         ]
         for g in shapes {
-            XCTAssertEqual(ConvPath.choose(for: g, .forward), .fewInputs, "\(g)")
+            XCTAssertEqual(ConvPath.rule(for: g, .forward), .fewInputs, "\(g)")
             check(g)
         }
         check(shapes[1], withBias: false)
@@ -269,7 +269,7 @@ final class ConvKernelTests: XCTestCase {
               stride: 3, padding: 0),
         ]
         for g in shapes {
-            XCTAssertEqual(ConvPath.choose(for: g, .inputGradient), .stridedInputGradient, "\(g)")
+            XCTAssertEqual(ConvPath.rule(for: g, .inputGradient), .stridedInputGradient, "\(g)")
             check(g)
         }
     }
@@ -283,7 +283,7 @@ final class ConvKernelTests: XCTestCase {
             G(batch: 3, inChannels: 12, outChannels: 20, height: 11, width: 13, kernelHeight: 5, kernelWidth: 3, padding: 2),
         ]
         for g in shapes {
-            XCTAssertEqual(ConvPath.choose(for: g, .weightGradient), .rowWeightGradient, "\(g)")
+            XCTAssertEqual(ConvPath.rule(for: g, .weightGradient), .rowWeightGradient, "\(g)")
             check(g)
         }
         check(shapes[1], withBias: false)

@@ -2,8 +2,9 @@
 //
 // All the paths compute the same numbers as ConvReference.swift (ConvKernelTests runs every path that applies
 // on every chapter layer shape against it); they differ only in speed, which depends on the layer's shape.
-// `ConvPath.choose(for:_:)` holds the rules, each with the measurement behind it (`Benchmarks --kernels`
-// on the chapter models' layers at batch 128, 2 cores; `--path NAME` times any path on any layer).
+// `ConvPath.rule(for:_:)` holds the rules, each with the measurement behind it (`Benchmarks --kernels`
+// on the chapter models' layers at batch 128, 2 cores; `--path NAME` times any path on any layer), and
+// `ConvPath.choose(for:_:)` uses them unless this machine has measured otherwise (ConvTuning.swift).
 // `ConvPath.applies(to:_:)` says which paths *can* compute a pass of a geometry, whatever their speed.
 
 /// The three passes of a convolution layer.
@@ -100,11 +101,19 @@ public enum ConvPath: String, CaseIterable, Sendable {
     }
 
     /// The plan: the path `Conv2DKernels` runs for `pass` of `g` unless told otherwise. A batch of 0 never
-    /// reaches a path (the kernels return at once).
+    /// reaches a path (the kernels return at once). The path measured fastest on this machine where
+    /// `Benchmarks --tune-conv` stored one (ConvTuning.swift), else the rule.
     public static func choose(for g: Conv2DGeometry, _ pass: ConvPass) -> ConvPath {
-        // The batch is split between the cores (Parallel.forEachWorker): the sample-major paths need six
-        // samples per worker, since they compute six at a time.
-        let sixPerWorker = g.batch >= GEMM.mr * Parallel.workers(batch: g.batch)
+        ConvTuning.path(for: g, pass, sixPerWorker: sixPerWorker(g)) ?? rule(for: g, pass)
+    }
+
+    /// The batch is split between the cores (Parallel.forEachWorker): the sample-major paths need six
+    /// samples per worker, since they compute six at a time.
+    static func sixPerWorker(_ g: Conv2DGeometry) -> Bool { g.batch >= GEMM.mr * Parallel.workers(batch: g.batch) }
+
+    /// The rules, each with the measurement behind it (made on a Zen 5 unless said otherwise).
+    public static func rule(for g: Conv2DGeometry, _ pass: ConvPass) -> ConvPath {
+        let sixPerWorker = sixPerWorker(g)
         switch pass {
         case .forward:
             if g.isPointwise { return .pointwise }
