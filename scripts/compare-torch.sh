@@ -22,7 +22,7 @@ bin="$(swift build -c release --show-bin-path)/Benchmarks"
 have_torch=0
 if "$python" -c "import torch, diffusers" 2>/dev/null; then have_torch=1; else echo "(no torch/diffusers at $python: Swift numbers only)"; fi
 
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $("$bin" --models none --kernels --only none 2>/dev/null | grep -m1 'gemm blocking' || true)"
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $("$bin" --models none --kernels --only none 2>/dev/null | grep -E 'gemm blocking|conv paths' | tr '\n' ' ' || true)"
 for r in $(seq 1 "$rounds"); do
     for pair in basic:basic unet2d:unet2d ddpm:ddpm_cpu conditional:conditional_cpu; do
         ours=${pair%%:*} theirs=${pair##*:}
