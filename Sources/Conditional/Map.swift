@@ -75,15 +75,13 @@ extension Conditional {
             let key = "\(s.sampler.rawValue)-\(s.stepCount(timesteps: trained.schedule.steps))-w\(s.guidance)"
             let files = SampleBatchFiles(directory: batchDirectory(directory), key: key, provenance: provenance)
             let batch = TrainedModel.sampleBatch
-            let kept = stride(from: 0, to: scoring.labels.count, by: batch).filter {
-                files.load(start: $0, labels: Array(scoring.labels[$0..<min($0 + batch, scoring.labels.count)])) != nil
-            }.count
-            if kept > 0 { print("  \(kept) batch(es) of \(batch) kept from an earlier run in \(files.directory.relativePath)") }
-            let batches = (scoring.labels.count + batch - 1) / batch
-            let bar = ProgressBar(total: max(1, (batches - kept) * s.stepCount(timesteps: trained.schedule.steps)), label: "sample",
+            let kept = files.kept(labels: scoring.labels, batch: batch)
+            let keptCount = kept.filter { $0 != nil }.count
+            if keptCount > 0 { print("  \(keptCount) batch(es) of \(batch) kept from an earlier run in \(files.directory.relativePath)") }
+            let bar = ProgressBar(total: max(1, (kept.count - keptCount) * s.stepCount(timesteps: trained.schedule.steps)), label: "sample",
                                   itemsPerStep: min(batch, scoring.labels.count))
             defer { bar.finish() }
-            return try files.generate(trained, labels: scoring.labels, settings: s, seed: seed, batch: batch) { done, _ in bar.update(step: done) }
+            return try files.generate(trained, labels: scoring.labels, settings: s, seed: seed, batch: batch, kept: kept) { done, _ in bar.update(step: done) }
         }
 
         func run() throws {

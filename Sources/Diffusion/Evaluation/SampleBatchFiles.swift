@@ -50,16 +50,30 @@ public struct SampleBatchFiles: Sendable {
         try file.write(to: url(start: start))
     }
 
+    /// The batches of `labels` (`batch` at a time) and their first indices.
+    func batches(_ labels: [Int], batch: Int) -> [(start: Int, labels: [Int])] {
+        stride(from: 0, to: labels.count, by: batch).map { ($0, Array(labels[$0..<min($0 + batch, labels.count)])) }
+    }
+
+    /// What is kept for each batch of `labels`, in order: nil where the batch is still to be sampled.
+    public func kept(labels: [Int], batch: Int = TrainedModel.sampleBatch) -> [(images: Tensor, seconds: Double)?] {
+        precondition(batch >= 1, "SampleBatchFiles.kept: batch must be at least 1")
+        return batches(labels, batch: batch).map { load(start: $0.start, labels: $0.labels) }
+    }
+
     /// `trained.generateInBatches(labels:settings:seed:batch:)`, batch by batch through the kept files.
+    /// - kept: `kept(labels:batch:)` if the caller has already read it (it is read here otherwise)
     /// - progress: (steps done, steps in all) over the batches still to sample
     /// - returns: images `[labels.count, 1, H, W]` in [-1, 1], and the sampling seconds of all batches
     ///   (kept ones count the seconds they took when they were made)
     public func generate(_ trained: TrainedModel, labels: [Int], settings: SamplingSettings, seed: UInt64,
-                         batch: Int = TrainedModel.sampleBatch, progress: ((Int, Int) -> Void)? = nil) throws -> (images: Tensor, seconds: Double) {
+                         batch: Int = TrainedModel.sampleBatch, kept: [(images: Tensor, seconds: Double)?]? = nil,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> (images: Tensor, seconds: Double) {
         precondition(batch >= 1 && !labels.isEmpty, "SampleBatchFiles.generate: batch must be at least 1 and labels not empty")
-        let starts = Array(stride(from: 0, to: labels.count, by: batch))
-        let chunks = starts.map { Array(labels[$0..<min($0 + batch, labels.count)]) }
-        var parts = zip(starts, chunks).map { load(start: $0, labels: $1) }
+        let all = batches(labels, batch: batch)
+        let starts = all.map(\.start), chunks = all.map(\.labels)
+        var parts = kept ?? self.kept(labels: labels, batch: batch)
+        precondition(parts.count == all.count, "SampleBatchFiles.generate: kept has \(parts.count) entries for \(all.count) batches")
         let missing = parts.indices.filter { parts[$0] == nil }
         let total = settings.stepCount(timesteps: trained.schedule.steps)
         for (done, i) in missing.enumerated() {

@@ -54,12 +54,7 @@ public enum ConvTuning {
     }
 
     /// The file, or nil when there is no home or cache directory.
-    public static var fileURL: URL? {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? env["HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent(".cache") }
-        return base?.appendingPathComponent("diffusion-from-scratch/conv-paths.json")
-    }
+    public static var fileURL: URL? { TuningFile.url("conv-paths.json") }
 
     /// The stored record for a machine with these caches and cores, if tuning is on and one exists. A file
     /// that cannot be read or parsed is ignored: the rules are always a correct fallback.
@@ -68,9 +63,7 @@ public enum ConvTuning {
     }
 
     static func stored(for caches: CacheSizes, cores: Int, at url: URL?) -> Record? {
-        guard ProcessInfo.processInfo.environment["DIFFUSION_CONV_TUNING"] != "off", let url,
-              let data = try? Data(contentsOf: url),
-              let record = try? JSONDecoder().decode(Record.self, from: data),
+        guard let record = TuningFile.read(Record.self, at: url, unless: "DIFFUSION_CONV_TUNING"),
               record.caches == caches, record.cores == cores else { return nil }
         return record
     }
@@ -80,7 +73,7 @@ public enum ConvTuning {
 
     /// The measured path for `pass` of `g`, if there is one that applies.
     static func path(for g: Conv2DGeometry, _ pass: ConvPass, sixPerWorker: Bool) -> ConvPath? {
-        guard sixPerWorker, let path = current[Key(g, pass)], path.applies(to: g, pass) else { return nil }
+        guard sixPerWorker, !current.isEmpty, let path = current[Key(g, pass)], path.applies(to: g, pass) else { return nil }
         return path
     }
 
@@ -113,21 +106,11 @@ public enum ConvTuning {
     }
 
     /// Writes the record atomically.
-    public static func save(_ record: Record, to url: URL? = fileURL) throws {
-        guard let url else { throw CocoaError(.fileNoSuchFile) }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(record), to: url)
-    }
+    public static func save(_ record: Record, to url: URL? = fileURL) throws { try TuningFile.save(record, to: url) }
 
     /// Deletes the file; true when there was one.
     @discardableResult
-    public static func reset() throws -> Bool {
-        guard let url = fileURL, FileManager.default.fileExists(atPath: url.path) else { return false }
-        try FileManager.default.removeItem(at: url)
-        return true
-    }
+    public static func reset() throws -> Bool { try TuningFile.reset(fileURL) }
 
     /// Operands of one layer, filled with small deterministic values.
     final class Buffers {
@@ -136,17 +119,12 @@ public enum ConvTuning {
 
         init(_ g: Conv2DGeometry) {
             self.g = g
-            func filled(_ n: Int, _ seed: Int) -> UnsafeMutablePointer<Float> {
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
-                for i in 0..<n { p[i] = Float((i * 7919 + seed * 104_729) % 13) / 13 - 0.5 }
-                return p
-            }
             let input = g.batch * g.inChannels * g.height * g.width
             let output = g.batch * g.outChannels * g.outHeight * g.outWidth
             let weights = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth
-            (x, w, bias) = (filled(input, 1), filled(weights, 2), filled(g.outChannels, 3))
-            (y, dy, dx) = (filled(output, 4), filled(output, 5), filled(input, 6))
-            (dw, db) = (filled(weights, 7), filled(g.outChannels, 8))
+            (x, w, bias) = (TuningFile.pattern(input, seed: 1), TuningFile.pattern(weights, seed: 2), TuningFile.pattern(g.outChannels, seed: 3))
+            (y, dy, dx) = (TuningFile.pattern(output, seed: 4), TuningFile.pattern(output, seed: 5), TuningFile.pattern(input, seed: 6))
+            (dw, db) = (TuningFile.pattern(weights, seed: 7), TuningFile.pattern(g.outChannels, seed: 8))
         }
 
         deinit { for p in [x, w, bias, y, dy, dx, dw, db] { p.deallocate() } }

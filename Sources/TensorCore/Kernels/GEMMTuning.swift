@@ -29,19 +29,12 @@ public enum GEMMTuning {
     ]
 
     /// The file, or nil when there is no home or cache directory.
-    public static var fileURL: URL? {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? env["HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent(".cache") }
-        return base?.appendingPathComponent("diffusion-from-scratch/gemm-blocking.json")
-    }
+    public static var fileURL: URL? { TuningFile.url("gemm-blocking.json") }
 
     /// The stored record for a machine with these caches and this many cores, if tuning is on and one exists.
     /// A file that cannot be read or parsed is ignored: the derived blocking is always a correct fallback.
     static func stored(for caches: CacheSizes, cores: Int = GEMM.defaultThreads, at url: URL? = fileURL) -> Record? {
-        guard ProcessInfo.processInfo.environment["DIFFUSION_GEMM_TUNING"] != "off", let url,
-              let data = try? Data(contentsOf: url),
-              let record = try? JSONDecoder().decode(Record.self, from: data),
+        guard let record = TuningFile.read(Record.self, at: url, unless: "DIFFUSION_GEMM_TUNING"),
               record.caches == caches, record.cores == cores,
               GEMMBlocking.kcRange.contains(record.blocking.kc), GEMMBlocking.mcRange.contains(record.blocking.mc),
               record.blocking.mc % GEMM.mr == 0 else { return nil }
@@ -58,12 +51,7 @@ public enum GEMMTuning {
                             shapes: [Shape] = shapes, progress: (Int, Int) -> Void = { _, _ in }) -> Record {
         precondition(!candidates.isEmpty, "GEMMTuning.tune: no candidates")
         let buffers = shapes.map { s -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
-            func filled(_ n: Int) -> UnsafeMutablePointer<Float> {
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-                for i in 0..<n { p[i] = Float((i * 7919) % 13) / 13 - 0.5 }
-                return p
-            }
-            return (filled(s.m * s.k), filled(s.k * s.n), filled(s.m * s.n))
+            (TuningFile.pattern(s.m * s.k), TuningFile.pattern(s.k * s.n), TuningFile.pattern(s.m * s.n))
         }
         defer { for (a, b, c) in buffers { a.deallocate(); b.deallocate(); c.deallocate() } }
         var best = [[Double]](repeating: [Double](repeating: .infinity, count: shapes.count), count: candidates.count)
@@ -94,21 +82,11 @@ public enum GEMMTuning {
     }
 
     /// Writes the record atomically (a temporary file renamed over the old one).
-    public static func save(_ record: Record, to url: URL? = fileURL) throws {
-        guard let url else { throw CocoaError(.fileNoSuchFile) }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(record).write(to: url, options: .atomic)
-    }
+    public static func save(_ record: Record, to url: URL? = fileURL) throws { try TuningFile.save(record, to: url) }
 
     /// Deletes the file; true when there was one.
     @discardableResult
-    public static func reset() throws -> Bool {
-        guard let url = fileURL, FileManager.default.fileExists(atPath: url.path) else { return false }
-        try FileManager.default.removeItem(at: url)
-        return true
-    }
+    public static func reset() throws -> Bool { try TuningFile.reset(fileURL) }
 }
 
 extension GEMMBlocking {
