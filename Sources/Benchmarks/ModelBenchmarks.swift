@@ -12,7 +12,8 @@ struct Measurement: Codable {
 
 /// The chapter models, as the chapters build them.
 enum ChapterModel: String, CaseIterable {
-    case basic, unet2d, ddpm, conditional
+    /// narrow: what `Conditional train` trains by default (the 15-minute recipe), at its batch of 64.
+    case basic, unet2d, ddpm, conditional, narrow
 
     func make() -> any DenoisingModel {
         var rng = SeededGenerator(seed: 0)
@@ -21,10 +22,13 @@ enum ChapterModel: String, CaseIterable {
         case .unet2d: return UNet2DModel(UNetPreset.course.config(), rng: &rng)
         case .ddpm: return UNet2DModel(UNetPreset.cpu.config(), rng: &rng)
         case .conditional: return UNet2DModel(UNetPreset.cpu.config(classes: 11), rng: &rng)
+        case .narrow: return UNet2DModel(UNetPreset.narrow.config(classes: 11), rng: &rng)
         }
     }
 
-    var isConditional: Bool { self == .conditional }
+    var isConditional: Bool { self == .conditional || self == .narrow }
+    /// The batch its chapter trains with.
+    var trainingBatch: Int { self == .narrow ? 64 : 128 }
 }
 
 /// A chapter model with Adam and a fixed random batch: one call of `step()` is one training step.
@@ -63,8 +67,8 @@ struct TrainingStepFixture {
 
 enum ModelBenchmarks {
     /// Per-op time of `steps` training steps (after one untimed warm-up step).
-    static func profile(_ which: ChapterModel, steps: Int, batch: Int = 128) -> Profiler {
-        let fixture = TrainingStepFixture(which, batch: batch)
+    static func profile(_ which: ChapterModel, steps: Int) -> Profiler {
+        let fixture = TrainingStepFixture(which, batch: which.trainingBatch)
         fixture.step()
         let profiler = Profiler()
         Profiler.$current.withValue(profiler) {
@@ -89,8 +93,10 @@ enum ModelBenchmarks {
         return profiler
     }
 
-    /// Training img/s (forward + backward + Adam, batch `batch`) and sampling img/s (forward, no graph, batch 100).
-    static func run(_ which: ChapterModel, steps: Int, batch: Int = 128, sampleBatch: Int = 100) -> [Measurement] {
+    /// Training img/s (forward + backward + Adam, at the chapter's batch) and sampling img/s (forward, no graph,
+    /// batch 100).
+    static func run(_ which: ChapterModel, steps: Int, sampleBatch: Int = 100) -> [Measurement] {
+        let batch = which.trainingBatch
         let fixture = TrainingStepFixture(which, batch: batch)
         for _ in 0..<2 { fixture.step() }
         let (_, trainSeconds) = timed { for _ in 0..<steps { fixture.step() } }

@@ -13,7 +13,7 @@ struct Benchmarks: ParsableCommand {
             path on one layer.
             """)
 
-    @Option(help: "Models to measure, comma-separated: basic, unet2d, ddpm, conditional (or 'all', or 'none'; default: all, or none with --path).")
+    @Option(help: "Models to measure, comma-separated: basic, unet2d, ddpm, conditional, narrow (chapter 4's 15-minute recipe) (or 'all', or 'none'; default: all, or none with --path).")
     var models: String?
 
     @Option(help: "Timed steps per measurement.")
@@ -85,7 +85,7 @@ struct Benchmarks: ParsableCommand {
         for name in selected {
             guard let model = ChapterModel(rawValue: name) else { continue }
             if profile {
-                for (what, p) in [("training steps (batch 128)", ModelBenchmarks.profile(model, steps: steps)),
+                for (what, p) in [("training steps (batch \(model.trainingBatch))", ModelBenchmarks.profile(model, steps: steps)),
                                   ("sampling forward passes (batch 100, no graph)",
                                    ModelBenchmarks.profileSampling(model, steps: steps))] {
                     print("== \(name): per-op time of \(steps) \(what)")

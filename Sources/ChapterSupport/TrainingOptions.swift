@@ -11,7 +11,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Diffusion steps T.")
     public var timesteps = 1000
 
-    @Option(help: "Loss on the predicted noise: mse or l1 (default: the chapter's; chapter 3 mse, chapter 4 l1).")
+    @Option(help: "Loss on the predicted noise: mse or l1 (default: mse).")
     public var loss: DiffusionObjective.Loss?
 
     @Option(help: "Min-SNR-gamma loss weighting (Hang et al. 2023): timestep t weighted by min(SNR_t, gamma) / SNR_t; 0: off.")
@@ -20,8 +20,8 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Peak learning rate (Adam, warmup then cosine decay).")
     public var lr: Float = 2e-3
 
-    @Option(help: "Images per forward/backward pass (a micro-batch when --accumulate is above 1).")
-    public var batchSize = 128
+    @Option(help: "Images per forward/backward pass (a micro-batch when --accumulate is above 1). (default: the chapter's; chapter 3 128, chapter 4 64)")
+    public var batchSize: Int?
 
     @Option(help: "Gradient accumulation: micro-batches per optimizer step (a step then sees batch-size x K images).")
     public var accumulate = 1
@@ -61,7 +61,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     public func validate() throws {
         guard timesteps >= 10 && timesteps <= 10_000 else { throw ValidationError("--timesteps must be in 10...10000, got \(timesteps)") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard batchSize >= 1 && batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
+        if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         guard sampleEvery >= 0 else { throw ValidationError("--sample-every must be 0 (off) or more, got \(sampleEvery)") }
         guard accumulate >= 1 && accumulate <= 256 else { throw ValidationError("--accumulate must be in 1...256, got \(accumulate)") }
@@ -76,14 +76,14 @@ public struct DiffusionTrainingOptions: ParsableArguments {
 
     /// The recipe these options describe.
     public func recipe(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, defaultLoss: DiffusionObjective.Loss = .mse,
-                       labelDrop: Float = 0) -> DiffusionRecipe {
+                       defaultBatchSize: Int = 128, labelDrop: Float = 0) -> DiffusionRecipe {
         var r = DiffusionRecipe()
         r.model = model
         r.schedule = schedule
         r.timesteps = timesteps
         r.loss = loss ?? defaultLoss
         r.learningRate = lr
-        r.batchSize = batchSize
+        r.batchSize = batchSize ?? defaultBatchSize
         r.accumulate = accumulate > 1 ? accumulate : nil
         r.epochs = epochs ?? defaultEpochs
         r.emaDecay = emaDecay
@@ -103,15 +103,24 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     /// A new run from the flags, or the one in `--resume` (whose recipe wins; `--epochs`/`--minutes` extend it).
     /// How long: `--train-steps`; else `--epochs`; else `--minutes` (or `defaultMinutes`) planned into steps by
     /// timing a few on this machine; else `defaultEpochs`.
+    /// - modelFromInit: with `--init-from`, train the architecture of the model it names (with `model`'s dropout)
+    ///   instead of `model`: a fine-tune with no architecture flags continues the model it starts from.
     public func makeTraining(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, defaultMinutes: Double? = nil,
-                             defaultLoss: DiffusionObjective.Loss = .mse, labelDrop: Float = 0, data: MNIST) throws -> DiffusionTraining {
+                             defaultLoss: DiffusionObjective.Loss = .mse, defaultBatchSize: Int = 128, labelDrop: Float = 0,
+                             modelFromInit: Bool = false, data: MNIST) throws -> DiffusionTraining {
         let trainCount = data.count
         let perEpoch = { (r: DiffusionRecipe) in min(r.limit ?? trainCount, trainCount) / r.imagesPerStep }
         guard let resume else {
-            var r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, defaultLoss: defaultLoss, labelDrop: labelDrop)
+            var r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, defaultLoss: defaultLoss,
+                           defaultBatchSize: defaultBatchSize, labelDrop: labelDrop)
             // Loaded once, before any step is timed: a bad --init-from file fails at once.
             let initURL = initFrom.map { URL(fileURLWithPath: $0) }
             let start = try initURL.map { try TrainedModel.load(contentsOf: $0) }
+            if modelFromInit, let start, start.recipe.model.numClassEmbeds == model.numClassEmbeds,
+               start.recipe.model.inChannels == model.inChannels, start.recipe.model.sampleSize == model.sampleSize {
+                r.model = start.recipe.model
+                r.model.dropout = model.dropout
+            }
             if let trainSteps {
                 r.steps = trainSteps
             } else if epochs == nil, let plan = minutes ?? defaultMinutes {

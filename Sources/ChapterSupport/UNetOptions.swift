@@ -7,7 +7,11 @@ public enum UNetPreset: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// 14x14 and 7x7, GroupNorm 32. 1.7M parameters.
     case course
     /// Sized for a CPU: one layer per block, attention only at 7x7, GroupNorm 8 (see Chapters/03-DDPM.md).
+    /// The shipped conditional model's architecture.
     case cpu
+    /// The cpu preset at half the width (channels 16,32,32): a quarter of the cost per image, so a 15-minute run
+    /// sees about 2.6x the images. Chapter 4's time-to-quality recipe ("Fifteen minutes of training").
+    case narrow
 
     /// The configuration of this preset as it stands.
     public func config(classes: Int? = nil) -> UNet2DConfig {
@@ -28,13 +32,14 @@ public enum UNetPreset: String, ExpressibleByArgument, CaseIterable, Sendable {
         switch self {
         case .course: ("32,64,64", 2, "1,2", 32)
         case .cpu: ("32,64,64", 1, "2", 8)
+        case .narrow: ("16,32,32", 1, "2", 8)
         }
     }
 }
 
 /// Options that shape a `UNet2DModel` (chapters 2 to 4). Unset options come from the preset.
 public struct UNetOptions: ParsableArguments {
-    @Option(help: "Starting configuration: course (diffusers' MNIST model) or cpu (smaller, faster).")
+    @Option(help: "Starting configuration: course (diffusers' MNIST model), cpu (smaller, faster) or narrow (cpu at half the width).")
     public var preset: UNetPreset?
 
     @Option(help: "Channels of each U-Net level, comma-separated (diffusers' block_out_channels).")
@@ -53,6 +58,11 @@ public struct UNetOptions: ParsableArguments {
     public var dropout: Float = 0
 
     public init() {}
+
+    /// True when no option names the architecture (so a fine-tune can take the one of the model it starts from).
+    public var describesNoArchitecture: Bool {
+        preset == nil && channels == nil && layersPerBlock == nil && attention == nil && groups == nil
+    }
 
     public func validate() throws { _ = try config(defaultPreset: .course) }
 

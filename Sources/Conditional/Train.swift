@@ -10,7 +10,9 @@ extension Conditional {
             abstract: "Train a class-conditional UNet2DModel with label dropout for classifier-free guidance.",
             discussion: """
                 With no --epochs, --minutes or --train-steps, trains for 15 minutes (timed into a step count on this \
-                machine, the learning rate decaying over them) with L1 on epsilon: the chapter's time-to-quality recipe. \
+                machine, the learning rate decaying over them): the chapter's time-to-quality recipe, the narrow preset \
+                (channels 16,32,32) with MSE on epsilon in batches of 64. With --init-from and no model option, the \
+                run continues the architecture of the model it starts from. \
                 Writes to --output: loss.png, samples.png (one row per class), samples-during-training.png, \
                 conditional-training.safetensors (resumable) and \
                 conditional.safetensors (the EMA weights as a model file; copy it to \(ShippedFiles.conditionalModel) to \
@@ -21,9 +23,13 @@ extension Conditional {
         @OptionGroup(title: "Model") var unet: UNetOptions
         @OptionGroup(title: "Training") var options: DiffusionTrainingOptions
 
-        /// With no --epochs, --minutes or --train-steps: a 15-minute run, L1 on epsilon (the time-to-quality
-        /// recipe of the chapter: L1 learned faster than MSE in the one-epoch experiments).
+        /// With no --epochs, --minutes or --train-steps: a 15-minute run. The time-to-quality recipe of the chapter
+        /// ("Fifteen minutes of training"): the narrow preset, which sees 2.6x the images of the cpu preset in the
+        /// same time, MSE on epsilon (1.28x the floor against L1's 1.97x at w = 0.35) and batches of 64.
         static let defaultMinutes = 15.0
+        static let defaultPreset = UNetPreset.narrow
+        static let defaultLoss = DiffusionObjective.Loss.mse
+        static let defaultBatchSize = 64
 
         @Option(help: "Probability of dropping a label to the null class during training.")
         var labelDrop: Float = 0.1
@@ -38,10 +44,12 @@ extension Conditional {
         func run() throws {
             let out = try common.outputDirectory(default: "conditional")
             let train = try common.loadData(.train)
-            let config = try unet.config(defaultPreset: .cpu, classes: 11).fitted(to: train)
+            let config = try unet.config(defaultPreset: Self.defaultPreset, classes: 11).fitted(to: train)
             let names = common.classNames
             let training = try options.makeTraining(model: config, seed: common.seed, limit: common.limit, defaultEpochs: 3,
-                                                    defaultMinutes: Self.defaultMinutes, defaultLoss: .l1, labelDrop: labelDrop, data: train)
+                                                    defaultMinutes: Self.defaultMinutes, defaultLoss: Self.defaultLoss,
+                                                    defaultBatchSize: Self.defaultBatchSize, labelDrop: labelDrop,
+                                                    modelFromInit: unet.describesNoArchitecture, data: train)
             let recipe = training.recipe
             print("Chapter 4: conditional UNet2DModel (\(training.session.model.parameterCount) parameters), " +
                   "\(recipe.schedule) schedule, label drop \(recipe.labelDropProbability)")

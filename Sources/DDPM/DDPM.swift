@@ -32,7 +32,7 @@ extension DDPM {
             let out = try common.outputDirectory(default: "ddpm")
             let train = try common.loadData(.train), test = try common.loadData(.test)
             let training = try options.makeTraining(model: try unet.config(defaultPreset: .cpu), seed: common.seed, limit: common.limit,
-                                                    defaultEpochs: 3, data: train)
+                                                    defaultEpochs: 3, modelFromInit: unet.describesNoArchitecture, data: train)
             let recipe = training.recipe
             let model = training.session.model
             print("Chapter 3: DDPM, \(recipe.schedule) schedule, T = \(recipe.timesteps), \(model.parameterCount) parameters")
