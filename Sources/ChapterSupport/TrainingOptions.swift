@@ -17,8 +17,8 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Min-SNR-gamma loss weighting (Hang et al. 2023): timestep t weighted by min(SNR_t, gamma) / SNR_t; 0: off.")
     public var minSnrGamma: Float?
 
-    @Option(help: "Peak learning rate (Adam, warmup then cosine decay).")
-    public var lr: Float = 2e-3
+    @Option(help: "Peak learning rate (Adam, warmup then cosine decay). (default: the chapter's; chapter 3 2e-3, chapter 4 3e-3)")
+    public var lr: Float?
 
     @Option(help: "Images per forward/backward pass (a micro-batch when --accumulate is above 1). (default: the chapter's; chapter 3 128, chapter 4 64)")
     public var batchSize: Int?
@@ -29,7 +29,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
     @Option(help: "Passes over the training images.")
     public var epochs: Int?
 
-    @Option(help: "Minutes of training: a deadline, and alone also a plan (a few steps are timed here and the run takes as many steps as fit, the learning rate decaying over them).")
+    @Option(help: "Minutes of training: a deadline, and alone also a plan (a few steps are timed here and the run takes as many steps as fit, the learning rate decaying over them; every 50 steps the plan is revised to the pace so far).")
     public var minutes: Double?
 
     @Option(help: "Train exactly this many optimizer steps (the learning rate decays over them; the same steps give the same run on any machine).")
@@ -60,7 +60,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
 
     public func validate() throws {
         guard timesteps >= 10 && timesteps <= 10_000 else { throw ValidationError("--timesteps must be in 10...10000, got \(timesteps)") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         guard sampleEvery >= 0 else { throw ValidationError("--sample-every must be 0 (off) or more, got \(sampleEvery)") }
@@ -76,13 +76,13 @@ public struct DiffusionTrainingOptions: ParsableArguments {
 
     /// The recipe these options describe.
     public func recipe(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, defaultLoss: DiffusionObjective.Loss = .mse,
-                       defaultBatchSize: Int = 128, labelDrop: Float = 0) -> DiffusionRecipe {
+                       defaultBatchSize: Int = 128, defaultLearningRate: Float = 2e-3, labelDrop: Float = 0) -> DiffusionRecipe {
         var r = DiffusionRecipe()
         r.model = model
         r.schedule = schedule
         r.timesteps = timesteps
         r.loss = loss ?? defaultLoss
-        r.learningRate = lr
+        r.learningRate = lr ?? defaultLearningRate
         r.batchSize = batchSize ?? defaultBatchSize
         r.accumulate = accumulate > 1 ? accumulate : nil
         r.epochs = epochs ?? defaultEpochs
@@ -100,19 +100,28 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         minutes ?? (epochs == nil && trainSteps == nil && resume == nil ? defaultMinutes : nil)
     }
 
+    /// How long the run made by `makeTraining` trains: its epochs, the deadline, and whether the steps were
+    /// planned from minutes (then the plan is revised on the way, `TimeBudgetPlan`).
+    public func budget(for recipe: DiffusionRecipe, defaultMinutes: Double? = nil) -> TrainingBudget {
+        let deadline = deadlineMinutes(default: defaultMinutes)
+        let planned = deadline != nil && trainSteps == nil && epochs == nil && resume == nil
+        return TrainingBudget(epochs: epochs ?? recipe.epochs, minutes: deadline, limit: recipe.limit, revisesPlan: planned)
+    }
+
     /// A new run from the flags, or the one in `--resume` (whose recipe wins; `--epochs`/`--minutes` extend it).
     /// How long: `--train-steps`; else `--epochs`; else `--minutes` (or `defaultMinutes`) planned into steps by
     /// timing a few on this machine; else `defaultEpochs`.
     /// - modelFromInit: with `--init-from`, train the architecture of the model it names (with `model`'s dropout)
     ///   instead of `model`: a fine-tune with no architecture flags continues the model it starts from.
     public func makeTraining(model: UNet2DConfig, seed: UInt64, limit: Int?, defaultEpochs: Int, defaultMinutes: Double? = nil,
-                             defaultLoss: DiffusionObjective.Loss = .mse, defaultBatchSize: Int = 128, labelDrop: Float = 0,
+                             defaultLoss: DiffusionObjective.Loss = .mse, defaultBatchSize: Int = 128,
+                             defaultLearningRate: Float = 2e-3, labelDrop: Float = 0,
                              modelFromInit: Bool = false, data: MNIST) throws -> DiffusionTraining {
         let trainCount = data.count
         let perEpoch = { (r: DiffusionRecipe) in min(r.limit ?? trainCount, trainCount) / r.imagesPerStep }
         guard let resume else {
             var r = recipe(model: model, seed: seed, limit: limit, defaultEpochs: defaultEpochs, defaultLoss: defaultLoss,
-                           defaultBatchSize: defaultBatchSize, labelDrop: labelDrop)
+                           defaultBatchSize: defaultBatchSize, defaultLearningRate: defaultLearningRate, labelDrop: labelDrop)
             // Loaded once, before any step is timed: a bad --init-from file fails at once.
             let initURL = initFrom.map { URL(fileURLWithPath: $0) }
             let start = try initURL.map { try TrainedModel.load(contentsOf: $0) }

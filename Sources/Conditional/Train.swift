@@ -11,7 +11,7 @@ extension Conditional {
             discussion: """
                 With no --epochs, --minutes or --train-steps, trains for 15 minutes (timed into a step count on this \
                 machine, the learning rate decaying over them): the chapter's time-to-quality recipe, the narrow preset \
-                (channels 16,32,32) with MSE on epsilon in batches of 64. With --init-from and no model option, the \
+                (channels 16,32,32) with MSE on epsilon in batches of 64 at a peak learning rate of 3e-3. With --init-from and no model option, the \
                 run continues the architecture of the model it starts from. \
                 Writes to --output: loss.png, samples.png (one row per class), samples-during-training.png, \
                 conditional-training.safetensors (resumable) and \
@@ -30,6 +30,8 @@ extension Conditional {
         static let defaultPreset = UNetPreset.narrow
         static let defaultLoss = DiffusionObjective.Loss.mse
         static let defaultBatchSize = 64
+        /// 3e-3 against 2e-3: 99.2% / 1.46x instead of 98.5% / 1.34x at w = 0.5 in the same 3,298 steps.
+        static let defaultLearningRate: Float = 3e-3
 
         @Option(help: "Probability of dropping a label to the null class during training.")
         var labelDrop: Float = 0.1
@@ -48,14 +50,15 @@ extension Conditional {
             let names = common.classNames
             let training = try options.makeTraining(model: config, seed: common.seed, limit: common.limit, defaultEpochs: 3,
                                                     defaultMinutes: Self.defaultMinutes, defaultLoss: Self.defaultLoss,
-                                                    defaultBatchSize: Self.defaultBatchSize, labelDrop: labelDrop,
+                                                    defaultBatchSize: Self.defaultBatchSize, defaultLearningRate: Self.defaultLearningRate,
+                                                    labelDrop: labelDrop,
                                                     modelFromInit: unet.describesNoArchitecture, data: train)
             let recipe = training.recipe
             print("Chapter 4: conditional UNet2DModel (\(training.session.model.parameterCount) parameters), " +
                   "\(recipe.schedule) schedule, label drop \(recipe.labelDropProbability)")
             let checkpointURL = out.appendingPathComponent("conditional-training.safetensors")
             let started = Date()
-            let budget = TrainingBudget(epochs: options.epochs ?? recipe.epochs, minutes: options.deadlineMinutes(default: Self.defaultMinutes), limit: recipe.limit)
+            let budget = options.budget(for: recipe, defaultMinutes: Self.defaultMinutes)
             // Wall time accumulates across resumed runs.
             let previousSeconds = options.resume.flatMap { try? SafeTensors.read(contentsOf: URL(fileURLWithPath: $0)) }
                 .flatMap { Double($0.metadata["train_seconds"] ?? "") } ?? 0

@@ -46,7 +46,7 @@ extension DDPM {
 
             // 2. Train (Algorithm 1), checkpointing as we go.
             let checkpointURL = out.appendingPathComponent("ddpm.safetensors")
-            let budget = TrainingBudget(epochs: options.epochs ?? recipe.epochs, minutes: options.deadlineMinutes(), limit: recipe.limit)
+            let budget = options.budget(for: recipe)
             let (epochs, seconds) = try timed { try training.run(data: train, budget: budget, checkpointURL: checkpointURL, checkpointEvery: options.checkpointEvery) }
             for e in epochs { print("  epoch \(e.epoch): mean loss \(fmt(e.meanLoss)), \(e.steps) steps, \(fmt(e.imagesPerSecond, 0)) img/s") }
             report("checkpoint", checkpointURL)

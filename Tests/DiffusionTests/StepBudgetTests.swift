@@ -36,6 +36,62 @@ final class StepBudgetTests: XCTestCase {
         XCTAssertEqual(training.session.step, 10)
     }
 
+    /// A plan of 1,000 steps in 100 s on a machine that turns out to take 0.2 s a step: at step 50 (10 s in)
+    /// the 90 s left hold 450 more steps. Revisions come only every `every` steps, and stop at the deadline.
+    func testTimeBudgetPlanFollowsThePace() {
+        var plan = TimeBudgetPlan(total: 1000, startStep: 0, start: 0, seconds: 100, every: 50)
+        XCTAssertNil(plan.revise(step: 49, now: 9.8), "not yet time to revise")
+        XCTAssertEqual(plan.revise(step: 50, now: 10), 500)
+        XCTAssertEqual(plan.total, 500)
+        XCTAssertNil(plan.revise(step: 75, now: 15), "between revisions")
+        XCTAssertNil(plan.revise(step: 100, now: 20), "same pace, same plan")
+        // Faster now: 0.1 s a step on average over the whole run (200 steps in 20 s); 80 s left hold 800 more.
+        XCTAssertEqual(plan.revise(step: 200, now: 20), 1000)
+        // Just before the deadline the plan never drops below one more step.
+        XCTAssertEqual(plan.revise(step: 1000, now: 99.99), 1001)
+        XCTAssertNil(plan.revise(step: 1050, now: 100), "at the deadline the deadline decides")
+        // A resumed run counts its pace from where it resumed.
+        var resumed = TimeBudgetPlan(total: 2000, startStep: 1000, start: 0, seconds: 60, every: 10)
+        XCTAssertEqual(resumed.revise(step: 1010, now: 1), 1600)
+    }
+
+    /// A revision reaches the learning-rate schedule and the recipe a checkpoint saves.
+    func testRevisedPlanSpansTheScheduleAndIsSaved() throws {
+        var recipe = TestSupport.tinyRecipe(seed: 1)
+        recipe.steps = 100
+        recipe.warmupSteps = 1
+        let training = DiffusionTraining(recipe: recipe, stepsPerEpoch: 8)
+        training.revisePlan(totalSteps: 40)
+        XCTAssertEqual(training.session.schedule.totalSteps, 40)
+        XCTAssertEqual(training.recipe.steps, 40)
+        let saved = try DiffusionRecipe.from(json: try XCTUnwrap(training.checkpoint().metadata["recipe"]), source: "checkpoint")
+        XCTAssertEqual(saved.steps, 40)
+        // The schedule reaches its floor at the revised end: lr(39) is the last step's, at 5% of the peak.
+        XCTAssertEqual(training.session.schedule.rate(at: 40), recipe.learningRate * 0.05, accuracy: 1e-9)
+        XCTAssertGreaterThan(training.session.schedule.rate(at: 20), recipe.learningRate * 0.4)
+    }
+
+    /// A time-planned run whose plan is far too long for its deadline ends at the deadline with the plan
+    /// revised down to about the steps it took (a tiny model: hundreds of steps a second).
+    func testPlannedRunEndsAtItsDeadlineOnARevisedPlan() throws {
+        var recipe = TestSupport.tinyRecipe(seed: 1)
+        recipe.steps = 1_000_000
+        recipe.warmupSteps = 1
+        let training = DiffusionTraining(recipe: recipe, stepsPerEpoch: 8)
+        var totals: [Int] = []
+        let summaries = try runEpochs(data: data(64), batchSize: recipe.imagesPerStep,
+                                      budget: TrainingBudget(epochs: 1, steps: 1_000_000, minutes: 0.1, revisesPlan: true),
+                                      seed: 1, range: .minusOneToOne, revised: { totals.append($0); training.revisePlan(totalSteps: $0) }) { images, labels in
+            try training.train(images: images, labels: labels)
+        }
+        let steps = summaries.map(\.steps).reduce(0, +)
+        XCTAssertGreaterThan(steps, 50, "the first revision comes after 50 steps")
+        let last = try XCTUnwrap(totals.last)
+        XCTAssertLessThan(last, 1_000_000 / 10, "revised down from the plan")
+        XCTAssertLessThanOrEqual(abs(last - steps), max(60, steps / 4), "the last plan is about the steps taken")
+        XCTAssertEqual(training.recipe.steps, last)
+    }
+
     func testSecondsPerStepIsMeasured() throws {
         let seconds = try DiffusionTraining.secondsPerStep(recipe: TestSupport.tinyRecipe(seed: 1), data: data(16), probe: 1)
         XCTAssertGreaterThan(seconds, 0)

@@ -30,7 +30,8 @@ public final class ProgressBar {
         case plain
     }
 
-    public let total: Int
+    /// Steps in all; a plan revised on the way (`TimeBudgetPlan`) sets it again.
+    public var total: Int { didSet { total = max(0, total) } }
     public let label: String
     /// Items processed per step (batch size), to show items per second; 0 shows steps per second.
     public let itemsPerStep: Int

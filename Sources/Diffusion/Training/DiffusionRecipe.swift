@@ -53,7 +53,9 @@ public struct DiffusionRecipe: Codable, Sendable, Equatable {
 /// A diffusion model being trained under a recipe: the session (model, Adam, EMA, generators) plus the
 /// objective. Checkpoints written by `checkpoint()` carry the recipe and resume exactly.
 public final class DiffusionTraining {
-    public let recipe: DiffusionRecipe
+    /// The recipe; a time budget's revised plan (`TimeBudgetPlan`) updates its `steps`, so that a checkpoint
+    /// resumes on the plan the run was following.
+    public private(set) var recipe: DiffusionRecipe
     public let schedule: NoiseSchedule
     public let objective: DiffusionObjective
     public let session: TrainingSession<UNet2DModel>
@@ -153,7 +155,8 @@ public final class DiffusionTraining {
         var budget = budget
         if let steps = recipe.steps { budget.steps = min(budget.steps ?? steps, steps) }
         let summaries = try runEpochs(data: data, batchSize: recipe.imagesPerStep, budget: budget, seed: recipe.seed,
-                                      range: .minusOneToOne, startStep: session.step, label: "train") { images, labels in
+                                      range: .minusOneToOne, startStep: session.step, label: "train",
+                                      revised: { self.revisePlan(totalSteps: $0) }) { images, labels in
             let loss = try self.train(images: images, labels: labels)
             if let checkpointURL, checkpointEvery > 0, self.session.step % checkpointEvery == 0 {
                 try self.writeCheckpoint(to: checkpointURL, extra: extraMetadata())
@@ -164,6 +167,13 @@ public final class DiffusionTraining {
         if let checkpointURL { try writeCheckpoint(to: checkpointURL, extra: extraMetadata()) }
         try sampleLog?.record(self)
         return summaries
+    }
+
+    /// A new length for the run: the learning-rate schedule decays over `totalSteps` from now on, and the recipe
+    /// (saved in checkpoints) says so.
+    public func revisePlan(totalSteps: Int) {
+        recipe.steps = totalSteps
+        session.schedule.totalSteps = max(totalSteps, 1)
     }
 
     /// Writes a checkpoint atomically, but never one with non-finite weights: a finite loss can still come

@@ -10,12 +10,16 @@ public struct TrainingBudget: Sendable {
     public var minutes: Double?
     /// Use only the first `limit` training images (quick experiments, tests).
     public var limit: Int?
+    /// The steps were planned from `minutes`: revise the plan as the run goes, so that it ends at the deadline
+    /// with its schedule complete (`TimeBudgetPlan`).
+    public var revisesPlan: Bool
 
-    public init(epochs: Int, steps: Int? = nil, minutes: Double? = nil, limit: Int? = nil) {
+    public init(epochs: Int, steps: Int? = nil, minutes: Double? = nil, limit: Int? = nil, revisesPlan: Bool = false) {
         self.epochs = epochs
         self.steps = steps
         self.minutes = minutes
         self.limit = limit
+        self.revisesPlan = revisesPlan
     }
 }
 
@@ -50,33 +54,43 @@ extension MNIST {
 /// ETA). Batches are deterministic from `seed`: epoch e always visits the same order, so a run resumed at
 /// global step `startStep` skips exactly the batches already seen and continues identically.
 /// Returns one summary per epoch (the last may be partial when the time budget ends it).
+/// - revised: with `budget.revisesPlan`, told each new total of a `TimeBudgetPlan` revision.
 public func runEpochs(data: MNIST, batchSize: Int, budget: TrainingBudget, seed: UInt64, range: PixelRange,
-                      startStep: Int = 0, label: String = "train",
+                      startStep: Int = 0, label: String = "train", revised: ((Int) -> Void)? = nil,
                       trainStep: (_ images: Tensor, _ labels: [Int]) throws -> Float) throws -> [EpochSummary] {
     let count = min(budget.limit ?? data.count, data.count)
     var sampler = BatchSampler(count: count, batchSize: batchSize, shuffle: true, seed: seed, dropLast: true)
     let perEpoch = sampler.batchesPerEpoch
     guard perEpoch > 0 else { throw TooFewImagesError(images: count, batchSize: batchSize) }
-    let totalSteps = budget.steps ?? perEpoch * budget.epochs
-    let epochs = (totalSteps + perEpoch - 1) / perEpoch
-    let deadline = budget.minutes.map { Date().addingTimeInterval($0 * 60) }
+    var totalSteps = budget.steps ?? perEpoch * budget.epochs
+    let now = { Date().timeIntervalSinceReferenceDate }
+    let deadline = budget.minutes.map { now() + $0 * 60 }
+    var plan = budget.revisesPlan ? budget.minutes.map { TimeBudgetPlan(total: totalSteps, startStep: startStep, start: now(), seconds: $0 * 60) } : nil
     var summaries: [EpochSummary] = []
     var step = startStep
     let progress = ProgressBar(total: totalSteps, label: label, itemsPerStep: batchSize)
     progress.update(step: step)
-    for epoch in 0..<epochs {
+    var epoch = 0
+    while step < totalSteps {
+        defer { epoch += 1 }
         let batches = sampler.nextEpoch()
         guard step < (epoch + 1) * perEpoch else { continue }   // finished before the resume point
         let started = Date()
         var lossSum: Float = 0, steps = 0
         for (i, indices) in batches.enumerated() where epoch * perEpoch + i >= step {
-            if let deadline, Date() >= deadline { break }
+            if let deadline, now() >= deadline { break }
             if step >= totalSteps { break }
             let (images, labels) = data.batch(indices, range: range)
             let loss = try trainStep(images, labels)
             lossSum += loss
             steps += 1
             step += 1
+            if let total = plan?.revise(step: step, now: now()) {
+                totalSteps = total
+                progress.total = total
+                revised?(total)
+            }
+            let epochs = (totalSteps + perEpoch - 1) / perEpoch
             progress.update(step: step, metrics: [("loss", String(format: "%.4f", loss)), ("epoch", "\(epoch + 1)/\(epochs)")])
         }
         let seconds = Date().timeIntervalSince(started)
@@ -84,7 +98,7 @@ public func runEpochs(data: MNIST, batchSize: Int, budget: TrainingBudget, seed:
             summaries.append(EpochSummary(epoch: epoch + 1, meanLoss: lossSum / Float(steps), steps: steps, seconds: seconds,
                                           imagesPerSecond: Double(steps * batchSize) / max(seconds, 1e-9)))
         }
-        if let deadline, Date() >= deadline { break }
+        if let deadline, now() >= deadline { break }
     }
     progress.finish()
     return summaries
