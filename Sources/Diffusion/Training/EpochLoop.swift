@@ -55,15 +55,17 @@ extension MNIST {
 /// global step `startStep` skips exactly the batches already seen and continues identically.
 /// Returns one summary per epoch (the last may be partial when the time budget ends it).
 /// - revised: with `budget.revisesPlan`, told each new total of a `TimeBudgetPlan` revision.
+/// - clock: seconds, for the deadline and the plan's pace (tests pass their own; default the system clock).
 public func runEpochs(data: MNIST, batchSize: Int, budget: TrainingBudget, seed: UInt64, range: PixelRange,
                       startStep: Int = 0, label: String = "train", revised: ((Int) -> Void)? = nil,
+                      clock: (() -> Double)? = nil,
                       trainStep: (_ images: Tensor, _ labels: [Int]) throws -> Float) throws -> [EpochSummary] {
     let count = min(budget.limit ?? data.count, data.count)
     var sampler = BatchSampler(count: count, batchSize: batchSize, shuffle: true, seed: seed, dropLast: true)
     let perEpoch = sampler.batchesPerEpoch
     guard perEpoch > 0 else { throw TooFewImagesError(images: count, batchSize: batchSize) }
     var totalSteps = budget.steps ?? perEpoch * budget.epochs
-    let now = { Date().timeIntervalSinceReferenceDate }
+    let now = clock ?? { Date().timeIntervalSinceReferenceDate }
     let deadline = budget.minutes.map { now() + $0 * 60 }
     var plan = budget.revisesPlan ? budget.minutes.map { TimeBudgetPlan(total: totalSteps, startStep: startStep, start: now(), seconds: $0 * 60) } : nil
     var summaries: [EpochSummary] = []
