@@ -62,7 +62,7 @@ public enum GEMM {
             return
         }
         let parts = problem.split(threads: threads)
-        DispatchQueue.concurrentPerform(iterations: parts.count) { t in
+        Parallel.perform(parts.count) { t in
             let ws = Workspace(m: parts[t].rows.count, k: k, blocking: blocking)
             problem.compute(rows: parts[t].rows, cols: parts[t].cols, workspace: ws)
         }

@@ -10,7 +10,8 @@ import Foundation
 /// - every output element is written by exactly one chunk;
 /// - a reduction over chunks (`chunkedSum`-style code) keeps one partial result per chunk and combines the
 ///   partials afterwards in chunk order, on one thread.
-/// Small ranges run on the calling thread: waking the second core costs a few microseconds.
+/// Small ranges run on the calling thread: even an awake second core costs a few microseconds per region.
+/// Regions run through `perform` (ForkJoin.swift), whose helper thread spins between them.
 enum Parallel {
     /// Cores to use: at most 2 (the machine this course targets); 1 on a single-core machine.
     static let cores = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
@@ -36,14 +37,8 @@ enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        // `body` captures raw pointers, which are not Sendable. Each chunk touches disjoint outputs, which is
-        // what makes handing it to worker threads sound; the box says so to the compiler.
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { i in
-                task.value(chunk(i, of: chunks, count: count))
-            }
-        }
+        // Each chunk touches disjoint outputs, which is what makes handing `body` to another thread sound.
+        perform(chunks) { i in body(chunk(i, of: chunks, count: count)) }
     }
 }
 
@@ -72,7 +67,7 @@ extension Parallel {
             if batch > 0 { body(0, 0..<batch) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        perform(workers) { w in
             body(w, (batch * w / workers)..<(batch * (w + 1) / workers))
         }
     }
