@@ -100,12 +100,18 @@ public struct DiffusionTrainingOptions: ParsableArguments {
         minutes ?? (epochs == nil && trainSteps == nil && resume == nil ? defaultMinutes : nil)
     }
 
+    /// The minutes a new run's step count is planned from: `--minutes` (or `defaultMinutes`) when neither
+    /// `--train-steps`, `--epochs` nor `--resume` says how long to train. `makeTraining` plans from it and
+    /// `budget` revises that plan on the way, so both read this one rule.
+    func plannedMinutes(default defaultMinutes: Double?) -> Double? {
+        trainSteps == nil && epochs == nil && resume == nil ? minutes ?? defaultMinutes : nil
+    }
+
     /// How long the run made by `makeTraining` trains: its epochs, the deadline, and whether the steps were
     /// planned from minutes (then the plan is revised on the way, `TimeBudgetPlan`).
     public func budget(for recipe: DiffusionRecipe, defaultMinutes: Double? = nil) -> TrainingBudget {
-        let deadline = deadlineMinutes(default: defaultMinutes)
-        let planned = deadline != nil && trainSteps == nil && epochs == nil && resume == nil
-        return TrainingBudget(epochs: epochs ?? recipe.epochs, minutes: deadline, limit: recipe.limit, revisesPlan: planned)
+        TrainingBudget(epochs: epochs ?? recipe.epochs, minutes: deadlineMinutes(default: defaultMinutes), limit: recipe.limit,
+                       revisesPlan: plannedMinutes(default: defaultMinutes) != nil)
     }
 
     /// A new run from the flags, or the one in `--resume` (whose recipe wins; `--epochs`/`--minutes` extend it).
@@ -132,7 +138,7 @@ public struct DiffusionTrainingOptions: ParsableArguments {
             }
             if let trainSteps {
                 r.steps = trainSteps
-            } else if epochs == nil, let plan = minutes ?? defaultMinutes {
+            } else if let plan = plannedMinutes(default: defaultMinutes) {
                 let perStep = try DiffusionTraining.secondsPerStep(recipe: r, data: data)
                 r.steps = max(1, Int(plan * 60 / perStep))
                 print("Timing: \(String(format: "%.2f", perStep)) s per step of \(r.imagesPerStep) images here, so \(r.steps!) steps in \(plan) minutes")
