@@ -7,11 +7,7 @@ final class CLITests: XCTestCase {
 
     /// Runs a built executable; returns (exit status, stdout + stderr).
     func run(_ product: String, _ arguments: [String]) throws -> (Int32, String) {
-        let binary = Self.root.appendingPathComponent(".build/debug/\(product)")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("\(binary.path) is not built (run through swift test)")
-        }
-        return try runProcess(binary, arguments, in: Self.root)
+        try runProcess(try builtExecutable(product), arguments, in: Self.root)
     }
 
     func assertFails(_ product: String, _ arguments: [String], saying message: String, file: StaticString = #filePath, line: UInt = #line) throws {

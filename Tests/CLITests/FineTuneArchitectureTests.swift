@@ -7,11 +7,7 @@ import XCTest
 /// while chapter 4's default is the narrow preset).
 final class FineTuneArchitectureTests: XCTestCase {
     func run(_ arguments: [String]) throws -> (Int32, String) {
-        let binary = CLITests.root.appendingPathComponent(".build/debug/Conditional")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("\(binary.path) is not built (run through swift test)")
-        }
-        return try runProcess(binary, arguments, in: CLITests.root)
+        try runProcess(try builtExecutable("Conditional"), arguments, in: CLITests.root)
     }
 
     /// block_out_channels and the batch size in a model file's recipe.

@@ -35,10 +35,7 @@ final class TrainingFaultTests: XCTestCase {
 
     /// Starts `Conditional` with its output going to a log file (read with `log(of:)`).
     func start(_ arguments: [String]) throws -> Process {
-        let binary = CLITests.root.appendingPathComponent(".build/debug/Conditional")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("\(binary.path) is not built (run through swift test)")
-        }
+        let binary = try builtExecutable("Conditional")
         let logURL = scratch.appendingPathComponent("log-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let process = Process()
