@@ -109,20 +109,33 @@ enum GroupNormKernels {
         return s
     }
 
-    @inline(__always)
+    /// y = x a + b, then SiLU if asked (y must not alias x). Two loops rather than a test per vector, so each
+    /// compiles to straight AVX-512 code. A row of at least 16 ends with one vector over its last 16 elements
+    /// (recomputing a few, to the same values); a shorter row goes through one zero-padded vector.
+    /// Kept out of line: inside the large forward closure the compiler stopped inlining SiLU, and its
+    /// out-of-line copy ran in 128-bit halves.
+    @inline(never)
     static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float, _ b: Float, silu: Bool) {
         let (va, vb) = (Vec(repeating: a), Vec(repeating: b))
+        @inline(__always) func apply(_ v: Vec) -> Vec { silu ? VectorMath.silu(v * va + vb) : v * va + vb }
+        guard n >= 16 else {
+            var short = Vec()
+            for k in 0..<n { short[k] = x[k] }
+            short = apply(short)
+            for k in 0..<n { y[k] = short[k] }
+            return
+        }
         var i = 0
-        while i + 16 <= n {
-            let v = VectorMath.load(x + i) * va + vb
-            VectorMath.store(silu ? VectorMath.silu(v) : v, y + i)
-            i += 16
+        if silu {
+            while i + 16 <= n {
+                let v = VectorMath.load(x + i) * va + vb
+                VectorMath.store(v / (1 + VectorMath.exp(-v)), y + i)   // silu(v), written out: see above
+                i += 16
+            }
+        } else {
+            while i + 16 <= n { VectorMath.store(VectorMath.load(x + i) * va + vb, y + i); i += 16 }
         }
-        while i < n {
-            let v = x[i] * a + b
-            y[i] = silu ? VectorMath.silu(Vec(repeating: v))[0] : v
-            i += 1
-        }
+        if i < n { VectorMath.store(apply(VectorMath.load(x + n - 16)), y + n - 16) }
     }
 
     /// Writes gpre (gy, or gy silu'(y) with y rebuilt from x) and returns (sum gpre, sum gpre xhat).
