@@ -50,25 +50,34 @@ enum AttentionKernels {
     ///   m = max_j s_j,  l = sum_j exp(s_j - m),  p_j = exp(s_j - m) / l  (softmax, stably)
     ///   o_i = sum_j p_j v_j
     ///   lse_i = m + log(l)   (saved: backward rebuilds p_j = exp(s_j - lse_i) from it)
+    /// Query rows go `queryBlock` at a time: the block's rows share every vector of Kt and Vt they load.
     static func forward(_ g: AttentionGeometry, _ p: Pointers) {
         Parallel.forEachChunk(g.batch, grain: 1) { range in
             let w = Workspace(g)
             defer { w.deallocate() }
+            var inverseSums = [Float](repeating: 0, count: queryBlock)
             for b in range {
                 w.pack(g, b, p)
                 let (qo, oo) = (g.qOffset(b), g.oOffset(b))
-                for i in 0..<g.queries {
-                    w.scores(g, query: p.q + qo + i * g.ldQK)
-                    let m = VectorMath.max(w.row, count: w.sp)
-                    let l = VectorMath.expShifted(w.row, w.row, count: w.sp, shift: m)
-                    p.lse[b * g.queries + i] = m + Foundation.log(l)
-                    let inv = 1 / l
-                    let o = p.o + oo + i * g.ldVO
-                    for c in 0..<g.valueDim { o[c] = dot(w.row, w.vt + c * w.sp, w.sp) * inv }
+                for i0 in Swift.stride(from: 0, to: g.queries, by: queryBlock) {
+                    let rows = min(queryBlock, g.queries - i0)
+                    w.blockScores(g, queries: p.q + qo + i0 * g.ldQK, rows: rows)
+                    for r in 0..<rows {
+                        let row = w.row + r * w.sp
+                        let m = VectorMath.max(row, count: w.sp)
+                        let l = VectorMath.expShifted(row, row, count: w.sp, shift: m)
+                        p.lse[b * g.queries + i0 + r] = m + Foundation.log(l)
+                        inverseSums[r] = 1 / l
+                    }
+                    w.blockValues(g, rows: rows, inverseSums: inverseSums, into: p.o + oo + i0 * g.ldVO)
                 }
             }
         }
     }
+
+    /// Query rows per block of the forward pass (the rows of `Workspace.row`; `blockScores` and `blockValues`
+    /// hold one accumulator set per row, written out for four).
+    static let queryBlock = 4
 
     /// Backward, per batch entry b and query row i (dO given, p_j rebuilt from lse_i):
     ///   dv_j += p_j dO_i                                      (dV = P^T dO)
@@ -117,8 +126,9 @@ enum AttentionKernels {
         }
     }
 
-    /// Per-thread scratch: K and V of the current batch entry, transposed and padded; one row of scores or
-    /// probabilities; and (backward) the transposed gradients of K and V being accumulated.
+    /// Per-thread scratch: K and V of the current batch entry, transposed and padded; rows of scores or
+    /// probabilities (one in backward, a block of `queryBlock` in forward); and (backward) the transposed
+    /// gradients of K and V being accumulated.
     struct Workspace {
         let sp: Int
         let kt: UnsafeMutablePointer<Float>, vt: UnsafeMutablePointer<Float>
@@ -133,7 +143,7 @@ enum AttentionKernels {
             }
             kt = alloc(g.headDim * sp); vt = alloc(g.valueDim * sp)
             dkt = alloc(g.headDim * sp); dvt = alloc(g.valueDim * sp)
-            row = alloc(sp); query = alloc(g.headDim)
+            row = alloc(AttentionKernels.queryBlock * sp); query = alloc(AttentionKernels.queryBlock * g.headDim)
         }
 
         func deallocate() { for p in [kt, vt, dkt, dvt, row, query] { p.deallocate() } }
@@ -156,6 +166,80 @@ enum AttentionKernels {
             for c in 0..<g.headDim { query[c] = g.scale * q[c] }
             combine(query, kt, rows: g.headDim, sp, into: row)
             for j in g.keys..<sp { row[j] = -.infinity }
+        }
+
+        /// row[r * sp + j] = scale q_r . k_j for the block's query rows r < 4 (q_r at `queries + r * ldQK`; rows
+        /// past `rows` repeat the last one), -inf for the padding keys. Per 16 keys: d loads of Kt, 4d FMAs.
+        func blockScores(_ g: AttentionGeometry, queries q: UnsafePointer<Float>, rows: Int) {
+            let d = g.headDim
+            for r in 0..<AttentionKernels.queryBlock {
+                let src = q + min(r, rows - 1) * g.ldQK
+                for c in 0..<d { query[r * d + c] = g.scale * src[c] }
+            }
+            let (q0, q1, q2, q3) = (UnsafePointer(query), UnsafePointer(query + d), UnsafePointer(query + 2 * d), UnsafePointer(query + 3 * d))
+            // 32 keys at a time where there are (eight independent sums keep both FMA units busy), then 16.
+            var j = 0
+            while j + 32 <= sp {
+                var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec(), b0 = Vec(), b1 = Vec(), b2 = Vec(), b3 = Vec()
+                var k = UnsafePointer(kt + j)  // Kt[c, j..<j+32], c = 0, 1, ...
+                for c in 0..<d {
+                    let (ka, kb) = (VectorMath.load(k), VectorMath.load(k + 16))
+                    let (x0, x1, x2, x3) = (Vec(repeating: q0[c]), Vec(repeating: q1[c]), Vec(repeating: q2[c]), Vec(repeating: q3[c]))
+                    a0 = a0.addingProduct(x0, ka); b0 = b0.addingProduct(x0, kb)
+                    a1 = a1.addingProduct(x1, ka); b1 = b1.addingProduct(x1, kb)
+                    a2 = a2.addingProduct(x2, ka); b2 = b2.addingProduct(x2, kb)
+                    a3 = a3.addingProduct(x3, ka); b3 = b3.addingProduct(x3, kb)
+                    k += sp
+                }
+                VectorMath.store(a0, row + j); VectorMath.store(b0, row + j + 16)
+                VectorMath.store(a1, row + sp + j); VectorMath.store(b1, row + sp + j + 16)
+                VectorMath.store(a2, row + 2 * sp + j); VectorMath.store(b2, row + 2 * sp + j + 16)
+                VectorMath.store(a3, row + 3 * sp + j); VectorMath.store(b3, row + 3 * sp + j + 16)
+                j += 32
+            }
+            if j < sp {
+                var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
+                var k = UnsafePointer(kt + j)
+                for c in 0..<d {
+                    let kv = VectorMath.load(k)
+                    a0 = a0.addingProduct(Vec(repeating: q0[c]), kv)
+                    a1 = a1.addingProduct(Vec(repeating: q1[c]), kv)
+                    a2 = a2.addingProduct(Vec(repeating: q2[c]), kv)
+                    a3 = a3.addingProduct(Vec(repeating: q3[c]), kv)
+                    k += sp
+                }
+                VectorMath.store(a0, row + j); VectorMath.store(a1, row + sp + j)
+                VectorMath.store(a2, row + 2 * sp + j); VectorMath.store(a3, row + 3 * sp + j)
+            }
+            for r in 0..<AttentionKernels.queryBlock { for j in g.keys..<sp { row[r * sp + j] = -.infinity } }
+        }
+
+        /// o_r[c] = (sum_j p_r[j] Vt[c, j]) / l_r for the block's first `rows` rows of probabilities (the
+        /// unnormalized exp(s - m) in `row`), two value channels at a time: per 16 keys, 2 loads of Vt and 4 of
+        /// the rows for 8 FMAs. o_r at `out + r * ldVO`.
+        func blockValues(_ g: AttentionGeometry, rows: Int, inverseSums: [Float], into out: UnsafeMutablePointer<Float>) {
+            for c0 in Swift.stride(from: 0, to: g.valueDim, by: 2) {
+                let v0 = vt + c0 * sp, v1 = vt + min(c0 + 1, g.valueDim - 1) * sp
+                var s = (Vec(), Vec(), Vec(), Vec(), Vec(), Vec(), Vec(), Vec())
+                let (r0, r1, r2, r3) = (UnsafePointer(row), UnsafePointer(row + sp), UnsafePointer(row + 2 * sp), UnsafePointer(row + 3 * sp))
+                var j = 0
+                while j < sp {
+                    let (x0, x1) = (VectorMath.load(v0 + j), VectorMath.load(v1 + j))
+                    let (p0, p1) = (VectorMath.load(r0 + j), VectorMath.load(r1 + j))
+                    let (p2, p3) = (VectorMath.load(r2 + j), VectorMath.load(r3 + j))
+                    s.0 = s.0.addingProduct(p0, x0); s.1 = s.1.addingProduct(p0, x1)
+                    s.2 = s.2.addingProduct(p1, x0); s.3 = s.3.addingProduct(p1, x1)
+                    s.4 = s.4.addingProduct(p2, x0); s.5 = s.5.addingProduct(p2, x1)
+                    s.6 = s.6.addingProduct(p3, x0); s.7 = s.7.addingProduct(p3, x1)
+                    j += 16
+                }
+                func emit(_ r: Int, _ even: Vec, _ odd: Vec) {
+                    guard r < rows else { return }
+                    out[r * g.ldVO + c0] = VectorMath.horizontalSum(even) * inverseSums[r]
+                    if c0 + 1 < g.valueDim { out[r * g.ldVO + c0 + 1] = VectorMath.horizontalSum(odd) * inverseSums[r] }
+                }
+                emit(0, s.0, s.1); emit(1, s.2, s.3); emit(2, s.4, s.5); emit(3, s.6, s.7)
+            }
         }
     }
 
