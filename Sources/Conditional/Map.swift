@@ -10,8 +10,9 @@ extension Conditional {
             abstract: "The quality-versus-steps map: accuracy and FID (with its real-vs-real floor) per sampler, steps and w.",
             discussion: """
                 Writes OUT/map.json (resumable: settings already measured are skipped), OUT/map.md, OUT/fid-steps.png and \
-                OUT/accuracy-fid.png. DDPM always runs all of the model's T steps and is slow (1,000 digits: about 45 \
-                minutes on two cores); leave it out of --samplers for a quick map. A DDPM row keeps each finished batch \
+                OUT/accuracy-fid.png. DDPM always runs all of the model's T steps and is slow (1,000 digits with \
+                guidance: about 2 hours on a 2-core Xeon; at w 0, which needs no unconditional pass, about half); leave \
+                it out of --samplers for a quick map. A DDPM row keeps each finished batch \
                 of \(TrainedModel.sampleBatch) digits in OUT/batches until the row is done, so a stopped map resumes mid-row.
                 Example: Conditional map --samplers dpm-solver,ddim --steps 5,10 --guidance 0,0.5,1 --per-class 20
                 """)
