@@ -34,7 +34,7 @@ public enum GEMM {
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, maxThreads: Int) {
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c, ldc: ldc, maxThreads: maxThreads, minFlopsPerThread: 1e7)
+              beta: beta, c: c, ldc: ldc, maxThreads: maxThreads, minFlopsPerThread: threadWork)
     }
 
     /// Implementation; `minFlopsPerThread` is exposed so tests can force the threaded path on small shapes.
@@ -51,8 +51,11 @@ public enum GEMM {
         }
         let problem = Problem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        // One thread per 10 MFLOP at most: below ~20 MFLOP (~100 us on one core) waking the second core costs
-        // more than it saves.
+        // One thread per `threadWork` (2 MFLOP, ~10-20 us of work on one core). Handing work to the second core
+        // through ForkJoin costs microseconds while its thread spins, and if it has gone to sleep the caller
+        // takes the work back, so only products smaller than that stay on one core. (The bound was 10 MFLOP
+        // under DispatchQueue's sleeping pool; on the 2-core Xeon, 64x576x196, 14 MFLOP, went from ~120 to
+        // 160-210 GFLOPS when it moved.)
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let byWork = minFlopsPerThread > 0 ? Int(min(flops / minFlopsPerThread, 1024)) : maxThreads
         let threads = max(1, min(maxThreads, defaultThreads, byWork))
@@ -67,6 +70,9 @@ public enum GEMM {
             problem.compute(rows: parts[t].rows, cols: parts[t].cols, workspace: ws)
         }
     }
+
+    /// Least work per thread, in flops, before a product is split over the cores (see `sgemm` above).
+    static let threadWork: Double = 2e6
 
     /// Number of cores used by the default entry point.
     static let defaultThreads = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))

@@ -62,7 +62,7 @@ public enum GEMMTuning {
                     let start = DispatchTime.now().uptimeNanoseconds
                     GEMM.sgemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1,
                                a: a, lda: s.transA ? s.m : s.k, b: b, ldb: s.transB ? s.k : s.n, beta: 0,
-                               c: c, ldc: s.n, maxThreads: GEMM.defaultThreads, minFlopsPerThread: 1e7,
+                               c: c, ldc: s.n, maxThreads: GEMM.defaultThreads, minFlopsPerThread: GEMM.threadWork,
                                blocking: blocking)
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                     best[ci][si] = min(best[ci][si], seconds)
