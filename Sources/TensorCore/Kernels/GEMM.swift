@@ -74,8 +74,9 @@ public enum GEMM {
     /// Least work per thread, in flops, before a product is split over the cores (see `sgemm` above).
     static let threadWork: Double = 2e6
 
-    /// Number of cores used by the default entry point.
-    static let defaultThreads = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
+    /// Number of cores used by the default entry point: the kernels' `Parallel.cores`, since the threads are
+    /// `Parallel.perform`'s.
+    static let defaultThreads = Parallel.cores
 
     /// K is cut into blocks of at most this depth (GEMMBlocking.current.kc).
     static var kcMax: Int { GEMMBlocking.current.kc }
