@@ -17,8 +17,7 @@ rounds=${2:-3}
 swift build -c release --product Benchmarks >/dev/null
 bin="$(swift build -c release --show-bin-path)/Benchmarks"
 "$bin" --models none --kernels --only gemm | head -1   # the blocking in use and the caches
-names=$("$bin" --models none --kernels --only gemm --json | "$python" -c \
-    'import json, sys; print("\n".join(r["name"] for r in json.load(sys.stdin) if r["name"].startswith("gemm ")))')
+names=$("$bin" --kernels --list)                     # the rows' names, from KernelBenchmarks.gemmShapes
 
 "$python" - "$bin" "$rounds" "$names" <<'PY'
 import json, re, statistics, subprocess, sys, time

@@ -33,30 +33,41 @@ enum KernelBenchmarks {
         return results
     }
 
-    /// GFLOPS of `GEMM.sgemm` (2 threads) on conv-shaped products, their backward (transposed) variants and
-    /// large squares. Shapes are written M x K x N.
+    /// One GEMM row: C[M, N] = op(A)[M, K] op(B)[K, N] as a model produces it.
+    struct GEMMShape {
+        let label: String, transA: Bool, transB: Bool, m: Int, k: Int, n: Int
+        var name: String { "gemm \(label) \(m)x\(k)x\(n)" }
+    }
+
+    /// Conv-shaped products, their backward (transposed) variants and large squares. Shapes are written M x K x N.
+    static let gemmShapes: [GEMMShape] = [
+        GEMMShape(label: "conv fwd", transA: false, transB: false, m: 128, k: 1152, n: 6272),
+        GEMMShape(label: "conv 64->64 5x5 @28", transA: false, transB: false, m: 64, k: 1600, n: 784),
+        GEMMShape(label: "conv 64->32 3x3 @28", transA: false, transB: false, m: 32, k: 576, n: 784),
+        GEMMShape(label: "conv 64->64 3x3 @14", transA: false, transB: false, m: 64, k: 576, n: 196),
+        GEMMShape(label: "weight grad A x B^T", transA: false, transB: true, m: 64, k: 784, n: 1600),
+        GEMMShape(label: "weight grad A x B^T", transA: false, transB: true, m: 128, k: 6272, n: 1152),
+        GEMMShape(label: "data grad A^T x B", transA: true, transB: false, m: 1600, k: 64, n: 784),
+        GEMMShape(label: "data grad A^T x B", transA: true, transB: false, m: 1152, k: 128, n: 6272),
+        GEMMShape(label: "square", transA: false, transB: false, m: 1024, k: 1024, n: 1024),
+        GEMMShape(label: "square A^T x B^T", transA: true, transB: true, m: 1024, k: 1024, n: 1024),
+        GEMMShape(label: "square", transA: false, transB: false, m: 2048, k: 2048, n: 2048),
+        GEMMShape(label: "square", transA: false, transB: false, m: 4096, k: 4096, n: 4096),
+        GEMMShape(label: "attention-size (1 thread)", transA: false, transB: true, m: 49, k: 8, n: 49),
+        GEMMShape(label: "linear 128x32 x 32x128", transA: false, transB: false, m: 128, k: 32, n: 128),
+    ]
+
+    /// The names of the GEMM rows whose name contains `only`, without timing anything (`--kernels --list`).
+    static func gemmNames(only: String = "") -> [String] {
+        gemmShapes.map(\.name).filter { only.isEmpty || $0.contains(only) }
+    }
+
+    /// GFLOPS of `GEMM.sgemm` (2 threads) on `gemmShapes`.
     static func gemm(only: String = "") -> [(name: String, value: Double, unit: String)] {
-        // (label, transA, transB, m, k, n)
-        let shapes: [(String, Bool, Bool, Int, Int, Int)] = [
-            ("conv fwd", false, false, 128, 1152, 6272),
-            ("conv 64->64 5x5 @28", false, false, 64, 1600, 784),
-            ("conv 64->32 3x3 @28", false, false, 32, 576, 784),
-            ("conv 64->64 3x3 @14", false, false, 64, 576, 196),
-            ("weight grad A x B^T", false, true, 64, 784, 1600),
-            ("weight grad A x B^T", false, true, 128, 6272, 1152),
-            ("data grad A^T x B", true, false, 1600, 64, 784),
-            ("data grad A^T x B", true, false, 1152, 128, 6272),
-            ("square", false, false, 1024, 1024, 1024),
-            ("square A^T x B^T", true, true, 1024, 1024, 1024),
-            ("square", false, false, 2048, 2048, 2048),
-            ("square", false, false, 4096, 4096, 4096),
-            ("attention-size (1 thread)", false, true, 49, 8, 49),
-            ("linear 128x32 x 32x128", false, false, 128, 32, 128),
-        ]
         var results: [(name: String, value: Double, unit: String)] = []
-        for (label, ta, tb, m, k, n) in shapes {
-            let name = "gemm \(label) \(m)x\(k)x\(n)"
-            if !only.isEmpty && !name.contains(only) { continue }
+        for s in gemmShapes {
+            if !only.isEmpty && !s.name.contains(only) { continue }
+            let (ta, tb, m, k, n) = (s.transA, s.transB, s.m, s.k, s.n)
             let a = filled(m * k, seed: 1), b = filled(k * n, seed: 2), c = filled(m * n, seed: 3)
             defer { a.deallocate(); b.deallocate(); c.deallocate() }
             let flops = 2.0 * Double(m) * Double(n) * Double(k)
@@ -64,7 +75,7 @@ enum KernelBenchmarks {
                 GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: ta ? m : k,
                            b: b, ldb: tb ? k : n, beta: 0, c: c, ldc: n)
             }
-            results.append((name, flops / seconds * 1e-9, "GFLOPS"))
+            results.append((s.name, flops / seconds * 1e-9, "GFLOPS"))
         }
         return results
     }

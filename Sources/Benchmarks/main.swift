@@ -25,6 +25,9 @@ struct Benchmarks: ParsableCommand {
     @Option(help: "With --kernels: only the kernel rows whose name contains this text, e.g. '64->64 5x5' or 'basic 64->64 5x5 @7' (a layer).")
     var only = ""
 
+    @Flag(help: "With --kernels: print the names of the GEMM rows (those --only selects), one per line, without timing anything.")
+    var list = false
+
     @Option(help: ArgumentHelp("With --kernels: time this convolution path (or 'all' of them) on each pass of every chapter layer it can compute, beside the path the plan picks; --only selects layers.",
                                discussion: "Paths: \(ConvPath.allCases.map(\.rawValue).joined(separator: ", ")).",
                                valueName: "name"))
@@ -53,6 +56,7 @@ struct Benchmarks: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        if list { guard kernels && path == nil else { throw ValidationError("--list needs --kernels (and no --path)") } }
         if let path {
             guard kernels else { throw ValidationError("--path needs --kernels") }
             guard path == "all" || ConvPath(rawValue: path) != nil else {
@@ -70,6 +74,10 @@ struct Benchmarks: ParsableCommand {
     }
 
     func run() throws {
+        if list {
+            for name in KernelBenchmarks.gemmNames(only: only) { print(name) }
+            return
+        }
         var results: [Measurement] = []
         if resetGemmTuning {
             print(try GEMMTuning.reset() ? "deleted \(GEMMTuning.fileURL!.path)" : "no stored GEMM tuning")
