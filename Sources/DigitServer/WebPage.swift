@@ -57,7 +57,7 @@ enum WebPage {
   </select>
   <span></span>
   <label for="guidance">Guidance w</label>
-  <input type="range" id="guidance" min="0" max="6" step="0.25" value="\#(SamplingSettings.defaults.guidance)">
+  <input type="range" id="guidance" min="0" max="6" step="0.05" value="\#(SamplingSettings.defaults.guidance)">
   <output id="guidanceValue">\#(SamplingSettings.defaults.guidance)</output>
   <label for="steps">Steps</label>
   <input type="range" id="steps" min="1" max="50" step="1" value="\#(SamplingSettings.defaults.steps)">
@@ -133,7 +133,15 @@ async function draw(path, count) {
   $('error').textContent = '';
   const started = performance.now();
   try {
-    const response = await fetch(url);
+    let response = await fetch(url);
+    // A 503 means the one sampling slot is taken: wait as long as Retry-After asks, then try again (three times).
+    for (let retry = 1; response.status === 503 && retry <= 3; retry++) {
+      const wait = Math.min(10, Math.max(1, Number(response.headers.get('Retry-After')) || 2));
+      $('status').textContent = `The server is busy; trying again in ${wait} s (${retry} of 3)…`;
+      await new Promise(resolve => setTimeout(resolve, wait * 1000));
+      $('status').textContent = 'Denoising…';
+      response = await fetch(url);
+    }
     if (!response.ok) {
       let message = response.statusText;
       try { message = (await response.json()).error; } catch (_) {}

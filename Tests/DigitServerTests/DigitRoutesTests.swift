@@ -179,4 +179,30 @@ final class DigitRoutesTests: XCTestCase {
             }
         }
     }
+
+    /// A range input snaps its value to min + k * step, so a default that is not on the grid is silently
+    /// replaced: with step 0.25 the page showed w = 0.35 but sent guidance=0.25. Every slider on the page (the
+    /// canvas's too) must hold its initial value exactly.
+    func testEverySliderHoldsItsDefault() async throws {
+        try await app().test(.router) { client in
+            let page = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
+            let tag = try NSRegularExpression(pattern: #"<input type="range"[^>]*>"#)
+            let sliders = tag.matches(in: page, range: NSRange(page.startIndex..., in: page)).map { String(page[Range($0.range, in: page)!]) }
+            XCTAssertGreaterThanOrEqual(sliders.count, 3, "the guidance, steps and strength sliders")
+            func attribute(_ name: String, of slider: String) throws -> Double {
+                let pattern = try NSRegularExpression(pattern: " \(name)=\"([^\"]*)\"")
+                let match = try XCTUnwrap(pattern.firstMatch(in: slider, range: NSRange(slider.startIndex..., in: slider)), "\(name) in \(slider)")
+                return try XCTUnwrap(Double(slider[Range(match.range(at: 1), in: slider)!]), "\(name) in \(slider)")
+            }
+            for slider in sliders {
+                let (low, high, step, value) = (try attribute("min", of: slider), try attribute("max", of: slider),
+                                                try attribute("step", of: slider), try attribute("value", of: slider))
+                XCTAssertTrue((low...high).contains(value), slider)
+                let k = (value - low) / step
+                XCTAssertEqual(k, k.rounded(), accuracy: 1e-6, "the browser would snap the default to the step grid: \(slider)")
+            }
+            let guidance = try XCTUnwrap(sliders.first { $0.contains(#"id="guidance""#) })
+            XCTAssertEqual(Float(try attribute("value", of: guidance)), SamplingSettings.defaults.guidance, "the guidance slider starts at the default w")
+        }
+    }
 }
