@@ -40,6 +40,9 @@ struct CanvasRequest: Sendable {
     /// Body bytes this request needs.
     var bodySize: Int { mode == .inpaint ? 2 * Self.pixels : Self.pixels }
 
+    /// The edit's size for the sampling gate, at most: model calls (steps times resampling), twice when guided.
+    var cost: Double { Double(settings.steps * resampling * (settings.guidance > 0 ? 2 : 1)) }
+
     /// The parameters /api/edit reads; anything else, or any of them twice, is a 400.
     static let parameterNames = ["mode", "digit", "strength", "steps", "guidance", "resample", "seed", "scale"]
 

@@ -34,7 +34,7 @@ extension DigitService {
     /// Runs a canvas edit behind the gate, off the event loops: the result as PNG bytes.
     func edit(_ request: CanvasRequest, _ body: [UInt8]) async throws -> Data {
         let model = self.model
-        return try await behindGate(on: Self.editQueue) {
+        return try await behindGate(on: Self.editQueue, cost: request.cost) {
             do { return try request.render(model, body) } catch let error as EditingError {
                 throw APIError(.badRequest, "\(error)")
             }

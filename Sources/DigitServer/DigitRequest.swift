@@ -19,6 +19,12 @@ struct DigitRequest: Sendable {
     /// over 200 steps would be about 1 GB. Frames x pixels per frame may be at most this (48 MB).
     static let maxAnimationPixels = 48_000_000
 
+    /// The request's size for the sampling gate: images in the batch (twice the digits when guided, the
+    /// conditional and unconditional passes) times model calls.
+    func cost(timesteps: Int) -> Double {
+        Double(digits.count * (settings.guidance > 0 ? 2 : 1) * settings.stepCount(timesteps: timesteps))
+    }
+
     /// The parameters each API route reads; anything else is a 400 rather than silently ignored (a typo such as
     /// `guidence=2` would otherwise draw at the default guidance and look like the parameter had no effect).
     static let sharedNames: [String] = ["model", "sampler", "guidance", "steps", "seed", "scale", "trajectory", "animate"]

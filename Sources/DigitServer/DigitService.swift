@@ -40,9 +40,10 @@ public final class DigitService: Sendable {
         }
     }
 
-    /// Waits for the sampling slot (pair with `gate.leave(since:)`); a refusal is a 503 with Retry-After.
-    func enterGate() async throws(APIError) -> ContinuousClock.Instant {
-        do { return try await gate.enter() } catch {
+    /// Waits for the sampling slot for a job of `cost` units (pair with `gate.leave(_:)`); a refusal is a 503
+    /// with Retry-After.
+    func enterGate(cost: Double) async throws(APIError) -> SamplingGate.Ticket {
+        do { return try await gate.enter(cost: cost) } catch {
             let reason = error == .queueFull ? "the server is busy (queue full)" : "the server is busy (waited too long)"
             throw APIError(.serviceUnavailable, reason + "; try again shortly", headers: [.retryAfter: "2"])
         }
@@ -50,14 +51,15 @@ public final class DigitService: Sendable {
 
     /// Draws the request's digits: a PNG of one row of digits or of the denoising trajectory, or an animated GIF.
     func image(for request: DigitRequest, model: TrainedModel) async throws -> (data: Data, contentType: String) {
-        try await behindGate(on: queue) { try Self.render(model, request) }
+        try await behindGate(on: queue, cost: request.cost(timesteps: model.schedule.steps)) { try Self.render(model, request) }
     }
 
     /// Runs one sampling job behind the gate (a refusal is a 503), on `queue` so the event loops stay free, and
     /// then hands the heap pages it freed back to the system. Generations and canvas edits both come through here.
-    func behindGate<T: Sendable>(on queue: DispatchQueue, _ job: @escaping @Sendable () throws -> T) async throws -> T {
-        let admitted = try await enterGate()
-        defer { Task { await gate.leave(since: admitted) } }
+    /// `cost`: the job's size in images times model calls, from which the gate estimates how long it will run.
+    func behindGate<T: Sendable>(on queue: DispatchQueue, cost: Double, _ job: @escaping @Sendable () throws -> T) async throws -> T {
+        let ticket = try await enterGate(cost: cost)
+        defer { Task { await gate.leave(ticket) } }
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { try job() })

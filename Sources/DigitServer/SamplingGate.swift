@@ -2,26 +2,37 @@ import Foundation
 
 /// Sampling is CPU-bound and both cores serve one request at a time best, so requests pass a gate:
 /// at most `maxConcurrent` run and the others wait in order. A request is only let into the queue if the
-/// requests ahead of it will, by the measured service time and how long the running ones have already run, be
-/// done within `maxQueueDelay`; otherwise (or when `maxWaiting` wait already, or a waiter is not admitted within
-/// `maxWait`) it is answered 503 with Retry-After at once. Refusing early is what keeps the accepted requests
-/// fast under overload: a queue of eight 0.13 s requests made every accepted one wait about a second, and even a
-/// queue of one doubles the latency (scripts/overload.sh, issue 17). A short budget still lets a request in
-/// when the running one is about to finish, so the slot does not sit idle until the next arrival.
+/// requests ahead of it will, by the measured speed, their sizes and how long the running ones have already run,
+/// be done within `maxQueueDelay`; otherwise (or when `maxWaiting` wait already, or a waiter is not admitted
+/// within `maxWait`) it is answered 503 with Retry-After at once. Refusing early is what keeps the accepted
+/// requests fast under overload: a queue of eight 0.13 s requests made every accepted one wait about a second,
+/// and even a queue of one doubles the latency (scripts/overload.sh, issue 17). A short budget still lets a
+/// request in when the running one is about to finish, so the slot does not sit idle until the next arrival.
+///
+/// Requests differ in size by a factor of hundreds (one digit in 10 steps, or twelve in 200 with guidance), so
+/// each comes with a `cost` in units of work (images times model calls) and the gate measures seconds per unit:
+/// behind a twelve-digit request that has just started, a one-digit request is refused, not left to wait 10 s.
 actor SamplingGate {
     enum Refusal: Error { case queueFull, timedOut }
+
+    /// A granted slot; hand it back to `leave(_:)`.
+    struct Ticket: Sendable, Equatable {
+        let id: Int
+        let start: ContinuousClock.Instant
+        let cost: Double
+    }
 
     let maxConcurrent: Int
     let maxWaiting: Int
     let maxWait: Duration
     let maxQueueDelay: Duration
-    private var running = 0
-    /// When each running request was admitted, oldest first.
-    private var runningSince: [ContinuousClock.Instant] = []
-    private var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var running: [Ticket] = []
+    /// Costs of waiters handed a slot by `leave` that have not resumed yet: their slots are taken.
+    private var handedOver: [(id: Int, cost: Double)] = []
+    private var waiters: [(id: Int, cost: Double, continuation: CheckedContinuation<Bool, Never>)] = []
     private var nextID = 0
-    /// Moving average of how long a request holds its slot (nil until one has finished).
-    private(set) var serviceTime: Duration?
+    /// Moving average of the seconds one unit of cost holds the slot (nil until a request has finished).
+    private(set) var secondsPerUnit: Double?
     private let clock = ContinuousClock()
 
     init(maxConcurrent: Int, maxWaiting: Int, maxWait: Duration, maxQueueDelay: Duration = .seconds(30)) {
@@ -31,50 +42,57 @@ actor SamplingGate {
         self.maxQueueDelay = maxQueueDelay
     }
 
-    /// Waits for a slot and returns the moment it was granted. Every successful `enter()` must be paired with
-    /// `leave(since:)`, passing that moment.
-    func enter() async throws(Refusal) -> ContinuousClock.Instant {
-        if running < maxConcurrent {
-            running += 1
-            let now = clock.now
-            runningSince.append(now)
-            return now
-        }
-        guard waiters.count < maxWaiting, expectedWait(behind: waiters.count) <= maxQueueDelay else { throw .queueFull }
+    /// Waits for a slot for a request of `cost` units (> 0) and returns its ticket. Every successful `enter`
+    /// must be paired with `leave(_:)`.
+    func enter(cost: Double = 1) async throws(Refusal) -> Ticket {
+        precondition(cost > 0 && cost.isFinite, "a request's cost must be positive, got \(cost)")
         let id = nextID
         nextID += 1
+        if running.count + handedOver.count < maxConcurrent {
+            let ticket = Ticket(id: id, start: clock.now, cost: cost)
+            running.append(ticket)
+            return ticket
+        }
+        guard waiters.count < maxWaiting, expectedWait() <= maxQueueDelay else { throw .queueFull }
         let limit = maxWait
         Task { [weak self] in
             try? await Task.sleep(for: limit)
             await self?.expire(id)
         }
-        let admitted = await withCheckedContinuation { continuation in waiters.append((id, continuation)) }
+        let admitted = await withCheckedContinuation { continuation in waiters.append((id, cost, continuation)) }
         guard admitted else { throw .timedOut }
+        handedOver.removeAll { $0.id == id }
+        let ticket = Ticket(id: id, start: clock.now, cost: cost)
+        running.append(ticket)
+        return ticket
+    }
+
+    /// How long a request arriving now would wait: what is left of each running request by its cost and the
+    /// measured speed (at least nothing), plus the cost of every waiter ahead, shared over `maxConcurrent` slots.
+    /// Zero until a request has been timed, so the first ones are never refused for a guess.
+    func expectedWait() -> Duration {
+        guard let secondsPerUnit else { return .zero }
         let now = clock.now
-        runningSince.append(now)
-        return now
+        let left = running.reduce(0.0) { $0 + max(0, $1.cost * secondsPerUnit - Self.seconds($1.start.duration(to: now))) }
+        let queued = (handedOver.reduce(0.0) { $0 + $1.cost } + waiters.reduce(0.0) { $0 + $1.cost }) * secondsPerUnit
+        return .seconds((left + queued) / Double(maxConcurrent))
     }
 
-    /// How long a request that finds `ahead` others waiting will wait: what is left of the oldest running
-    /// request by the measured service time (at least nothing), then one service time per `maxConcurrent`
-    /// waiters ahead. Zero until a request has been timed, so the first ones are never refused for a guess.
-    func expectedWait(behind ahead: Int) -> Duration {
-        guard let serviceTime else { return .zero }
-        let elapsed = runningSince.first.map { $0.duration(to: clock.now) } ?? .zero
-        let remaining = max(.zero, serviceTime - elapsed)
-        return remaining + serviceTime * (ahead / maxConcurrent)
-    }
-
-    /// Frees a slot, handing it straight to the longest waiter if there is one, and updates the service time.
-    func leave(since start: ContinuousClock.Instant) {
-        let held = start.duration(to: clock.now)
-        serviceTime = serviceTime.map { $0 * 0.8 + held * 0.2 } ?? held
-        if let index = runningSince.firstIndex(of: start) { runningSince.remove(at: index) }
-        if waiters.isEmpty {
-            running -= 1
-        } else {
-            waiters.removeFirst().continuation.resume(returning: true)
+    /// Frees the ticket's slot, handing it straight to the longest waiter if there is one, and updates the speed.
+    func leave(_ ticket: Ticket) {
+        let held = ticket.start.duration(to: clock.now)
+        let rate = Self.seconds(held) / ticket.cost
+        secondsPerUnit = secondsPerUnit.map { $0 * 0.8 + rate * 0.2 } ?? rate
+        running.removeAll { $0 == ticket }
+        if !waiters.isEmpty {
+            let next = waiters.removeFirst()
+            handedOver.append((next.id, next.cost))
+            next.continuation.resume(returning: true)
         }
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     private func expire(_ id: Int) {
