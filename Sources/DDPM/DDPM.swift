@@ -20,7 +20,7 @@ extension DDPM {
             discussion: """
                 Writes to --output: forward.png (one digit noised over t, linear and cosine), loss.png, samples.png \
                 (64 digits, DDIM 50 steps), trajectory.png (x_t and predicted x_0 along the way), samplers.png \
-                (DDPM 1000 steps next to DDIM 50, 20 and 10, with wall times), ddpm.safetensors (a resumable \
+                (DDPM 1000 steps next to DDIM 50, 20 and 10 and DPM-Solver++ 10, with wall times), ddpm.safetensors (a resumable \
                 checkpoint) and summary.json.
                 """)
 
