@@ -26,10 +26,10 @@ actor SamplingGate {
     let maxWaiting: Int
     let maxWait: Duration
     let maxQueueDelay: Duration
+    /// The requests holding a slot, including a waiter `leave` has handed one to that has not resumed yet.
     private var running: [Ticket] = []
-    /// Costs of waiters handed a slot by `leave` that have not resumed yet: their slots are taken.
-    private var handedOver: [(id: Int, cost: Double)] = []
-    private var waiters: [(id: Int, cost: Double, continuation: CheckedContinuation<Bool, Never>)] = []
+    /// Each waiter's continuation is resumed with its ticket when admitted, or nil when it timed out.
+    private var waiters: [(id: Int, cost: Double, continuation: CheckedContinuation<Ticket?, Never>)] = []
     private var nextID = 0
     /// Moving average of the seconds one unit of cost holds the slot (nil until a request has finished).
     private(set) var secondsPerUnit: Double?
@@ -48,7 +48,7 @@ actor SamplingGate {
         precondition(cost > 0 && cost.isFinite, "a request's cost must be positive, got \(cost)")
         let id = nextID
         nextID += 1
-        if running.count + handedOver.count < maxConcurrent {
+        if running.count < maxConcurrent {
             let ticket = Ticket(id: id, start: clock.now, cost: cost)
             running.append(ticket)
             return ticket
@@ -60,11 +60,8 @@ actor SamplingGate {
             await self?.expire(id)
         }
         let admitted = await withCheckedContinuation { continuation in waiters.append((id, cost, continuation)) }
-        guard admitted else { throw .timedOut }
-        handedOver.removeAll { $0.id == id }
-        let ticket = Ticket(id: id, start: clock.now, cost: cost)
-        running.append(ticket)
-        return ticket
+        guard let admitted else { throw .timedOut }
+        return admitted
     }
 
     /// How long a request arriving now would wait: what is left of each running request by its cost and the
@@ -74,11 +71,12 @@ actor SamplingGate {
         guard let secondsPerUnit else { return .zero }
         let now = clock.now
         let left = running.reduce(0.0) { $0 + max(0, $1.cost * secondsPerUnit - Self.seconds($1.start.duration(to: now))) }
-        let queued = (handedOver.reduce(0.0) { $0 + $1.cost } + waiters.reduce(0.0) { $0 + $1.cost }) * secondsPerUnit
+        let queued = waiters.reduce(0.0) { $0 + $1.cost } * secondsPerUnit
         return .seconds((left + queued) / Double(maxConcurrent))
     }
 
-    /// Frees the ticket's slot, handing it straight to the longest waiter if there is one, and updates the speed.
+    /// Frees the ticket's slot, handing it straight to the longest waiter if there is one (its ticket is in
+    /// `running` from this moment, so no arrival can take the slot before the waiter resumes), and updates the speed.
     func leave(_ ticket: Ticket) {
         let held = ticket.start.duration(to: clock.now)
         let rate = Self.seconds(held) / ticket.cost
@@ -86,8 +84,9 @@ actor SamplingGate {
         running.removeAll { $0 == ticket }
         if !waiters.isEmpty {
             let next = waiters.removeFirst()
-            handedOver.append((next.id, next.cost))
-            next.continuation.resume(returning: true)
+            let ticket = Ticket(id: next.id, start: clock.now, cost: next.cost)
+            running.append(ticket)
+            next.continuation.resume(returning: ticket)
         }
     }
 
@@ -97,7 +96,7 @@ actor SamplingGate {
 
     private func expire(_ id: Int) {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(returning: false)
+        waiters.remove(at: index).continuation.resume(returning: nil)
     }
 
     var queueLength: Int { waiters.count }

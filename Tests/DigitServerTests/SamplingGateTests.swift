@@ -21,9 +21,9 @@ final class SamplingGateTests: XCTestCase {
     }
 
     /// Asserts that the gate refuses a new request at once as full.
-    func assertRefused(_ gate: SamplingGate, cost: Double = 1, _ why: String, line: UInt = #line) async {
+    func assertRefused(_ gate: SamplingGate, _ why: String, line: UInt = #line) async {
         do {
-            _ = try await gate.enter(cost: cost)
+            _ = try await gate.enter()
             XCTFail(why, line: line)
         } catch {
             XCTAssertEqual(error, .queueFull, line: line)
